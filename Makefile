@@ -1,0 +1,169 @@
+# mpkit - Python's multiprocessing, lesson by lesson, in C.
+# One non-recursive Makefile for the lessons, libkit, the tests, the benchmarks
+# and the charts. `make help` lists every target and lesson.
+#
+#   make lesson05 && ./lesson05     build and run one lesson (needs only a C compiler)
+#   make check                      everything CI runs
+#
+# `make check` calls this same Makefile again with another BUILD directory for
+# the sanitizer and clang builds: one file, no per-directory makefiles.
+
+CC      ?= cc
+BUILD   ?= build
+BINDIR  ?= .
+CFLAGS  ?= -O2 -g
+# The feature-test macro is defined here and nowhere else: it exposes the
+# POSIX and Linux declarations (sigaction, pthread robust mutexes, prctl,
+# strerrorname_np) to every file in the same way.
+KIT_CPPFLAGS := -D_GNU_SOURCE -Icommon -Itests
+KIT_CFLAGS   := -std=c17 -Wall -Wextra -Wpedantic -Werror -pthread
+KIT_LDLIBS   := -pthread -lm
+SANITIZE     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SAN),1)
+KIT_CFLAGS += $(SANITIZE)
+LDFLAGS    += $(SANITIZE)
+endif
+COMPILE = $(CC) $(KIT_CPPFLAGS) $(CPPFLAGS) $(KIT_CFLAGS) $(CFLAGS)
+LINK    = $(CC) $(KIT_CFLAGS) $(CFLAGS) $(LDFLAGS)
+
+# Every object depends on the headers and on this Makefile, so a change to
+# either rebuilds what it could affect.
+HEADERS := $(wildcard common/*.h tests/*.h bench/*.h)
+
+# ---- libkit --------------------------------------------------------------
+KIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
+LIBKIT  := $(BUILD)/libkit.a
+
+$(BUILD)/%.o: %.c $(HEADERS) Makefile
+	@mkdir -p $(@D)
+	$(COMPILE) -c -o $@ $<
+
+$(LIBKIT): $(KIT_OBJ)
+	$(AR) rcs $@ $^
+
+# ---- lessons: lessons/NN-name/name.c -> ./lessonNN ------------------------
+# Found by wildcard: a new lesson directory needs no edit here.
+LESSON_DIRS := $(sort $(wildcard lessons/[0-9][0-9]-*))
+nn_of        = $(firstword $(subst -, ,$(notdir $1)))
+bin_of       = $(if $(filter .,$(BINDIR)),$1,$(BINDIR)/$1)
+LESSONS     := $(foreach d,$(LESSON_DIRS),lesson$(call nn_of,$d))
+LESSON_BINS := $(foreach l,$(LESSONS),$(call bin_of,$l))
+
+define lesson_rule
+$(call bin_of,lesson$(call nn_of,$1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out $1/test_%.c,$(wildcard $1/*.c))) $(LIBKIT)
+	@mkdir -p $$(@D)
+	$$(LINK) -o $$@ $$^ $$(KIT_LDLIBS) $$(LDLIBS)
+endef
+$(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$d)))
+
+# ---- benchmarks: bench/NAME.c -> build/bench/NAME --------------------------
+BENCH_SRC  := $(filter-out bench/test_%.c bench/lib%.c,$(wildcard bench/*.c))
+BENCH_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/lib*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIBKIT)
+	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS)
+
+# ---- tests: one Criterion binary for libkit, every lesson and the benches --
+TEST_SRC := $(wildcard tests/*.c lessons/*/test_*.c bench/test_*.c)
+TEST_BIN := $(BUILD)/run-tests
+CRITERION_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRITERION_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+$(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)): KIT_CPPFLAGS += $(CRITERION_CFLAGS)
+$(TEST_BIN): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BENCH_LIB) $(LIBKIT)
+	$(LINK) -o $@ $^ $(CRITERION_LIBS) $(KIT_LDLIBS) $(LDLIBS)
+
+# ---- entry points --------------------------------------------------------
+.DEFAULT_GOAL := all
+.PHONY: all test check valgrind sanitize clang bench plots deps need-criterion \
+        need-check-tools help clean
+
+all: $(LESSON_BINS) $(BENCH_BINS)
+
+# The tests run the lesson binaries from outside; MPKIT_BIN says where they are.
+test: need-criterion $(LESSON_BINS) $(TEST_BIN)
+	MPKIT_BIN=$(BINDIR) $(TEST_BIN)
+
+# Everything CI runs: warnings as errors with gcc, the Criterion suites, the
+# suites again with AddressSanitizer + UBSan in the lessons and the tests,
+# every lesson's --quick run under valgrind (children followed), and the
+# whole tree built with clang.
+check: need-criterion need-check-tools
+	$(MAKE) --no-print-directory all $(TEST_BIN)
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory sanitize
+	$(MAKE) --no-print-directory valgrind
+	$(MAKE) --no-print-directory clang
+	@echo "make check: build, tests, sanitizers, valgrind and clang all passed"
+
+sanitize:
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1 \
+	$(MAKE) --no-print-directory SAN=1 BUILD=build/asan BINDIR=build/asan test
+
+VALGRIND := valgrind -q --trace-children=yes --leak-check=full \
+            --errors-for-leak-kinds=definite,possible --error-exitcode=99
+valgrind: $(LESSON_BINS)
+	@for l in $(LESSONS); do \
+	  echo "valgrind ./$$l --quick"; \
+	  $(VALGRIND) ./$$l --quick >/dev/null || { echo "valgrind: ./$$l failed"; exit 1; }; \
+	done
+
+clang:
+	$(MAKE) --no-print-directory CC=clang BUILD=build/clang BINDIR=build/clang all build/clang/run-tests
+
+bench: $(BENCH_BINS)
+	@if [ -z "$(BENCH_BINS)" ]; then echo "no benchmarks yet"; fi
+
+plots: bench
+	@echo "no charts yet: the benchmarks come first"
+
+# ---- dependencies (Debian/Ubuntu) ----------------------------------------
+DEB_PACKAGES := pkg-config libcriterion-dev gnuplot-nox valgrind clang
+deps:
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make deps knows Debian and Ubuntu only. Install with your package manager:"; \
+	  echo "  Criterion (https://github.com/Snaipe/Criterion), gnuplot, valgrind, clang, pkg-config"; \
+	  exit 1; \
+	fi; \
+	missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "make deps: nothing missing"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
+	else echo "make deps: not root and no sudo; as root run:"; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends" $$missing; exit 1; fi; \
+	echo "make deps: installing" $$missing; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+need-criterion:
+	@pkg-config --exists criterion 2>/dev/null || $(MAKE) --no-print-directory deps
+
+need-check-tools:
+	@command -v valgrind >/dev/null 2>&1 && command -v clang >/dev/null 2>&1 \
+	  || $(MAKE) --no-print-directory deps
+
+# ---- help and housekeeping -----------------------------------------------
+help:
+	@echo "mpkit: Python's multiprocessing, lesson by lesson, in C"
+	@echo
+	@echo "  make lessonNN   build one lesson, then run ./lessonNN (--help for its options)"
+	@echo "  make / all      every lesson and benchmark"
+	@echo "  make test       the Criterion suites (libkit and every lesson)"
+	@echo "  make check      test + sanitizers + valgrind + clang build (what CI runs)"
+	@echo "  make bench      build the benchmarks"
+	@echo "  make plots      run missing or stale benchmarks and draw the charts"
+	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
+	@echo "  make clean      remove build/ and the lesson binaries"
+	@echo
+	@echo "Lessons:"
+	@for d in $(LESSON_DIRS); do \
+	  n=$$(basename $$d | cut -c1-2); \
+	  printf '  lesson%s  %s\n' "$$n" "$$(sed -n '1s|^# [0-9]* *||p' $$d/README.md)"; \
+	  printf '            %s\n' "$$(sed -n '3p' $$d/README.md)"; \
+	done
+
+clean:
+	rm -rf build lesson[0-9][0-9]
