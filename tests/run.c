@@ -1,0 +1,235 @@
+/* run.c - run a lesson binary under a time limit and check what it left. */
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kit.h"
+
+extern char **environ;
+
+struct buffer {
+    char *data;
+    size_t len, cap;
+};
+
+static void append(struct buffer *b, const char *src, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+        if (b->data == NULL)
+            kit_die("realloc");
+    }
+    memcpy(b->data + b->len, src, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+/* Reads what is there; false at end-of-file. */
+static bool drain(int fd, struct buffer *b)
+{
+    char chunk[4096];
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n == -1 && (errno == EINTR || errno == EAGAIN))
+        return true;
+    if (n == -1)
+        kit_die("read");
+    append(b, chunk, (size_t)n);
+    return n > 0;
+}
+
+/* Kills and reaps every child the lesson left to us; returns how many. */
+static int reap_leftovers(pid_t group)
+{
+    int count = 0, status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        count++;                         /* zombies re-parented to us */
+    if (pid == 0) {                      /* children still running: orphans */
+        if (kill(-group, SIGKILL) == -1 && errno != ESRCH)
+            kit_die("kill");
+        while ((pid = waitpid(-1, &status, 0)) > 0)
+            count++;
+    }
+    if (pid == -1 && errno != ECHILD)
+        kit_die("waitpid");
+    return count;
+}
+
+/* Unlinks /dev/shm objects whose name carries -PID and lists them in out. */
+static void shm_leftovers(pid_t pid, char *out, size_t size)
+{
+    char tag[32];
+    snprintf(tag, sizeof tag, "-%ld", (long)pid);
+    out[0] = '\0';
+    DIR *dir = opendir("/dev/shm");
+    if (dir == NULL)
+        return;                          /* no /dev/shm: nothing can be left there */
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        const char *hit = strstr(e->d_name, tag);
+        if (strstr(e->d_name, "mpkit") == NULL || hit == NULL)
+            continue;
+        char next = hit[strlen(tag)];
+        if (next != '\0' && next != '-' && next != '.')
+            continue;                    /* -4242 must not match -42420 */
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s%s", used ? " " : "", e->d_name);
+        if (unlinkat(dirfd(dir), e->d_name, 0) == -1)
+            kit_die("unlinkat");
+    }
+    closedir(dir);
+}
+
+struct lesson_run run_lesson(const char *lesson, double limit, const char *const args[])
+{
+    struct lesson_run r = {.exit_code = -1};
+
+    /* Orphans of the lesson come to us, not to init, so we can count them. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+        kit_die("prctl");
+
+    const char *dir = getenv("MPKIT_BIN");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : ".", lesson);
+    const char *argv[64] = {path};
+    size_t argc = 1;
+    for (; args[argc - 1] != NULL && argc < 63; argc++)
+        argv[argc] = args[argc - 1];
+    argv[argc] = NULL;
+
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1)
+        kit_die("pipe2");
+
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    int e;
+    if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+        kit_die_err("posix_spawn_file_actions_init", e);
+    if ((e = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0)) != 0 ||
+        (e = posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO)) != 0 ||
+        (e = posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO)) != 0)
+        kit_die_err("posix_spawn_file_actions_add", e);
+    if ((e = posix_spawnattr_init(&at)) != 0)
+        kit_die_err("posix_spawnattr_init", e);
+
+    /* Its own process group: a lesson that signals its whole group (Ctrl-C
+     * goes to the foreground group) must not hit the test runner, and a
+     * time-out can kill the lesson and all its children at once. Default
+     * dispositions and an empty mask, whatever the runner had set. */
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigfillset(&defaults);
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
+    if ((e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                               POSIX_SPAWN_SETSIGDEF)) != 0 ||
+        (e = posix_spawnattr_setpgroup(&at, 0)) != 0 ||
+        (e = posix_spawnattr_setsigmask(&at, &none)) != 0 ||
+        (e = posix_spawnattr_setsigdefault(&at, &defaults)) != 0)
+        kit_die_err("posix_spawnattr_set", e);
+
+    double start = kit_now();
+    pid_t pid;
+    if ((e = posix_spawn(&pid, path, &fa, &at, (char *const *)argv, environ)) != 0)
+        kit_die_err("posix_spawn", e);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (close(out[1]) == -1 || close(err[1]) == -1)
+        kit_die("close");
+
+    struct buffer bo = {0}, be = {0};
+    append(&bo, "", 0);
+    append(&be, "", 0);
+    struct pollfd fds[2] = {{.fd = out[0], .events = POLLIN}, {.fd = err[0], .events = POLLIN}};
+    bool exited = false;
+    double exited_at = 0;
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        if (poll(fds, 2, 10) == -1 && errno != EINTR)
+            kit_die("poll");
+        for (int i = 0; i < 2; i++)
+            if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) &&
+                !drain(fds[i].fd, i == 0 ? &bo : &be))
+                fds[i].fd = -1;          /* end of file */
+        if (!exited && waitpid(pid, &r.status, WNOHANG) == pid) {
+            exited = true;
+            exited_at = kit_now();
+            r.seconds = exited_at - start;
+        }
+        if (exited && kit_now() - exited_at > 0.5)
+            break;                       /* a leftover child still holds the pipes */
+        if (!exited && !r.timed_out && kit_now() - start > limit) {
+            r.timed_out = true;
+            if (kill(-pid, SIGKILL) == -1 && errno != ESRCH)
+                kit_die("kill");
+        }
+    }
+    if (!exited) {
+        if (waitpid(pid, &r.status, 0) == -1)
+            kit_die("waitpid");
+        r.seconds = kit_now() - start;
+    }
+    close(out[0]);
+    close(err[0]);
+    r.out = bo.data;
+    r.err = be.data;
+    if (WIFEXITED(r.status))
+        r.exit_code = WEXITSTATUS(r.status);
+    r.leftovers = reap_leftovers(pid);
+    shm_leftovers(pid, r.shm_left, sizeof r.shm_left);
+    return r;
+}
+
+void run_free(struct lesson_run *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+pid_t test_fork(void)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == -1)
+        kit_die("fork");
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+            kit_die_child("prctl");
+        if (getppid() != parent)       /* the parent died before prctl */
+            _exit(EXIT_FAILURE);
+    }
+    return pid;
+}
+
+size_t count_of(const char *text, const char *needle)
+{
+    size_t n = 0, len = strlen(needle);
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += len)
+        n++;
+    return n;
+}
+
+bool number_after(const char *text, const char *key, double *value)
+{
+    const char *p = strstr(text, key);
+    if (p == NULL)
+        return false;
+    p += strlen(key);
+    char *end;
+    *value = strtod(p, &end);
+    return end != p;
+}

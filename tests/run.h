@@ -1,0 +1,69 @@
+/* run.h - the test helper every lesson's test_*.c uses.
+ *
+ * run_lesson() starts ./lessonNN with posix_spawn in its own process group,
+ * captures stdout and stderr, enforces a time limit, and then checks that the
+ * run left nothing behind:
+ *  - processes: the test process is a child subreaper, so any child the
+ *    lesson failed to reap (a zombie) or left running (an orphan) is
+ *    re-parented to us when the lesson exits, and counted here;
+ *  - /dev/shm objects whose names carry the lesson's pid (kit_object_name).
+ * Leftovers are counted, then killed, reaped and unlinked, so one bad run
+ * cannot spoil the next test.
+ */
+#ifndef RUN_H
+#define RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct lesson_run {
+    int status;            /* raw wait status of the lesson */
+    int exit_code;         /* WEXITSTATUS, or -1 when it did not exit normally */
+    bool timed_out;        /* killed by run_lesson after the time limit */
+    double seconds;        /* wall time, start to exit */
+    char *out, *err;       /* everything it printed, NUL-terminated */
+    int leftovers;         /* processes left behind: zombies and orphans */
+    char shm_left[256];    /* /dev/shm names left behind, "" when none */
+};
+
+/* Runs MPKIT_BIN/lesson (MPKIT_BIN defaults to ".") with the NULL-terminated
+ * (RUN: RUN("lesson01", 10, "--quick"); no arguments: RUN("lesson01", 10, NULL))
+ * argv (argv[0] excluded) and stdin from /dev/null. */
+struct lesson_run run_lesson(const char *lesson, double limit, const char *const args[]);
+#define RUN(lesson, limit, ...) run_lesson((lesson), (limit), (const char *const[]){__VA_ARGS__, NULL})
+void run_free(struct lesson_run *r);
+
+/* fork() for a test: the child gets SIGKILL if the test process dies (a
+ * Criterion time-out), so it can never be left behind as an orphan. The
+ * child must end with _exit(): returning into the test body would run the
+ * rest of the test, and the runner, twice. */
+pid_t test_fork(void);
+
+/* How often needle occurs in text. */
+size_t count_of(const char *text, const char *needle);
+/* The number printed right after the first `key` in text; false if absent. */
+bool number_after(const char *text, const char *key, double *value);
+
+/* Asserts that the run finished in time with `code` and left nothing behind;
+ * on failure the message carries the lesson's stderr. */
+#define assert_run(r, code)                                                             \
+    do {                                                                               \
+        cr_assert(!(r).timed_out, "timed out after %.1f s\nstdout:\n%s\nstderr:\n%s",  \
+                  (r).seconds, (r).out, (r).err);                                      \
+        cr_assert_eq((r).exit_code, (code), "exit code %d, expected %d\nstdout:\n%s\nstderr:\n%s", \
+                     (r).exit_code, (code), (r).out, (r).err);                         \
+        cr_assert_eq((r).leftovers, 0, "%d process(es) left behind", (r).leftovers);   \
+        cr_assert_str_empty((r).shm_left, "left in /dev/shm: %s", (r).shm_left);       \
+    } while (0)
+
+/* A bad-input run: exit 2, nothing on stdout, usage on stderr. */
+#define assert_usage_error(r)                                                       \
+    do {                                                                           \
+        assert_run((r), 2);                                                        \
+        cr_assert_str_empty((r).out, "stdout should be empty, got:\n%s", (r).out); \
+        cr_assert(strstr((r).err, "usage") || strstr((r).err, "Usage"),            \
+                  "no usage on stderr:\n%s", (r).err);                             \
+    } while (0)
+
+#endif
