@@ -102,12 +102,20 @@ sanitize:
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) --no-print-directory SAN=1 BUILD=build/asan BINDIR=build/asan test
 
-VALGRIND := valgrind -q --trace-children=yes --leak-check=full \
-            --errors-for-leak-kinds=definite,possible --error-exitcode=99
+# With fork (and no exec), --error-exitcode only changes the status of the
+# process that erred: a child's error would not fail its parent's run. So
+# every process writes its own log (%p is its pid) and any non-empty log fails.
+VALGRIND = valgrind -q --trace-children=yes --leak-check=full \
+           --errors-for-leak-kinds=definite,possible --error-exitcode=99
 valgrind: $(LESSON_BINS)
+	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
 	@for l in $(LESSONS); do \
 	  echo "valgrind ./$$l --quick"; \
-	  $(VALGRIND) ./$$l --quick >/dev/null || { echo "valgrind: ./$$l failed"; exit 1; }; \
+	  $(VALGRIND) --log-file=$(BUILD)/valgrind/$$l.%p.log ./$$l --quick >/dev/null \
+	    || { cat $(BUILD)/valgrind/$$l.*.log; echo "valgrind: ./$$l --quick failed"; exit 1; }; \
+	  for log in $(BUILD)/valgrind/$$l.*.log; do \
+	    if [ -s "$$log" ]; then cat "$$log"; echo "valgrind: errors in $$log"; exit 1; fi; \
+	  done; \
 	done
 
 clang:
