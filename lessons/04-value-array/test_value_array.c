@@ -1,0 +1,200 @@
+/* test_value_array.c - lesson 04 keeps every claim it prints. */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "run.h"
+
+TestSuite(lesson04, .timeout = 40);
+
+static struct lesson_run quick_run(void) { return RUN("lesson04", 10, "--quick"); }
+
+Test(lesson04, quick_run_passes_fast_and_leaves_nothing)
+{
+    struct lesson_run r = quick_run();
+    assert_run(r, 0);                  /* also: nothing left in /dev/shm */
+    cr_assert(r.seconds < 1.0, "--quick took %.2f s", r.seconds);
+    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
+    cr_assert_eq(count_of(r.out, "FAIL"), 0);
+    cr_assert_str_empty(r.err);
+    run_free(&r);
+}
+
+Test(lesson04, global_is_copied_mapping_is_shared)
+{
+    struct lesson_run r = quick_run();
+    cr_assert(strstr(r.out, "child: plain = 10000, shared = 10000"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   parent: plain = 1: the child changed its own copy"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   parent: shared = 10000"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson04, type_sizes_are_this_machines)
+{
+    static const struct { char code; size_t size; } want[] = {
+        {'b', sizeof(signed char)}, {'B', sizeof(unsigned char)}, {'u', sizeof(wchar_t)},
+        {'h', sizeof(short)}, {'H', sizeof(unsigned short)}, {'i', sizeof(int)},
+        {'I', sizeof(unsigned)}, {'l', sizeof(long)}, {'L', sizeof(unsigned long)},
+        {'q', sizeof(long long)}, {'Q', sizeof(unsigned long long)}, {'f', sizeof(float)},
+        {'d', sizeof(double)},
+    };
+    struct lesson_run r = quick_run();
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "] '%c'  ", want[i].code);
+        const char *line = strstr(r.out, key);
+        cr_assert(line, "no row for '%c'\n%s", want[i].code, r.out);
+        double here;
+        cr_assert(number_after(line, "here: ", &here));
+        cr_assert_eq((size_t)here, want[i].size, "'%c': printed %g, sizeof %zu", want[i].code,
+                     here, want[i].size);
+    }
+    /* Linux x86-64 (LP64, 4-byte wchar_t): u, i, I, l, L exceed the notes' minimum */
+    if (sizeof(long) == 8 && sizeof(wchar_t) == 4 && sizeof(int) == 4) {
+        cr_assert_eq(count_of(r.out, "<- bigger here"), 5, "%s", r.out);
+        cr_assert(strstr(r.out, "'l'  long                  notes: >= 4  here: 8   <- bigger here"));
+        cr_assert(strstr(r.out, "'u'  wchar_t (Py_UNICODE)  notes: >= 2  here: 4   <- bigger here"));
+    }
+    cr_assert(strstr(r.out, "ok   every type is at least its minimum"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson04, values_are_shared_and_float_prints_as_in_the_notes)
+{
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "-w", "3");
+    assert_run(r, 0);
+    cr_assert_eq(count_of(r.out, "child: Value('i').value += 1 -> "), 3, "%s", r.out);
+    cr_assert(strstr(r.out, "Value('d').value *= 2 -> 25.12"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   parent: Value('i').value = 3: 3 child(ren) added 1"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   Value('f', 0.313).value prints 0.31299999356269836"), "%s", r.out);
+    cr_assert(strstr(r.out, "exactly 0.312999993562698364257812500"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson04, arrays_zero_filled_and_changed_by_a_child)
+{
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "-n", "64");
+    assert_run(r, 0);
+    cr_assert(strstr(r.out, "Array('i', [1, 2, 3, 4])[1] = 2"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   Array('i', 64): 64 ints, all 0"), "%s", r.out);
+    cr_assert(strstr(r.out, "child: for i in shm: b'H' b'e' b'l' b'l' b'o'"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   parent: shm.value = b'hello'"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson04, grid_is_row_major_over_one_flat_array)
+{
+    struct lesson_run r = quick_run();
+    cr_assert(strstr(r.out, "row 1: 10 11 12 13   = flat[4..7]"), "%s", r.out);
+    cr_assert(strstr(r.out, "row 2: 20 21 22 23   = flat[8..11]"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   grid[r][c] is flat[r*4 + c]"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson04, named_block_appears_then_is_gone_from_dev_shm)
+{
+    struct lesson_run r = quick_run();
+    assert_run(r, 0);
+    const char *before = strstr(r.out, "ls /dev/shm before: mpkit-shm-");
+    const char *during = strstr(r.out, "ls /dev/shm after shm_open: mpkit-shm-");
+    const char *after = strstr(r.out, "ls /dev/shm after shm_unlink: mpkit-shm-");
+    cr_assert(before && during && after && before < during && during < after, "%s", r.out);
+    cr_assert(strstr(before, " is not there (") < during);
+    cr_assert(strstr(during, " is there (") < after);
+    cr_assert(strstr(after, " is not there ("), "%s", r.out);
+    cr_assert(strstr(r.out, "[opener "), "a second process opened it by name");
+    cr_assert(strstr(r.out, "read: \"hello from the parent\""), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   the name is gone from /dev/shm"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   the parent reads: \"hello from the opener, after the name was gone\""),
+              "%s", r.out);
+    run_free(&r);
+}
+
+/* Ctrl-C (or kill) while the name exists: the lesson finishes section 6,
+ * removes the name, and only then dies of the signal. */
+static void interrupt_while_named(int sig)
+{
+    int out[2];
+    cr_assert_neq(pipe(out), -1);
+    pid_t pid = test_fork();
+    if (pid == 0) {
+        const char *dir = getenv("MPKIT_BIN");
+        char path[512];
+        snprintf(path, sizeof path, "%s/lesson04", dir && *dir ? dir : ".");
+        if (setpgid(0, 0) == -1 || dup2(out[1], STDOUT_FILENO) == -1)
+            _exit(126);
+        close(out[0]);
+        close(out[1]);
+        execl(path, "lesson04", (char *)NULL);     /* paced: section 6 pauses */
+        _exit(127);
+    }
+    setpgid(pid, pid);                 /* either side may run first */
+    close(out[1]);
+    char buf[16384];
+    size_t len = 0;
+    bool sent = false;
+    for (ssize_t n; (n = read(out[0], buf + len, sizeof buf - 1 - len)) > 0;) {
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (!sent && strstr(buf, "after shm_open: mpkit-shm-")) {
+            cr_assert_neq(kill(-pid, sig), -1);      /* the whole group, as Ctrl-C does */
+            sent = true;
+        }
+    }
+    close(out[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(sent, "never reached the named section:\n%s", buf);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == sig, "status 0x%x\n%s", status, buf);
+    cr_assert(strstr(buf, "ok   the name is gone from /dev/shm"), "%s", buf);
+    cr_assert(strstr(buf, "VERDICT") == NULL, "the signal ended it after the cleanup");
+    char name[64];
+    snprintf(name, sizeof name, "/dev/shm/mpkit-shm-%ld", (long)pid);
+    bool left = access(name, F_OK) == 0;
+    if (left)
+        unlink(name);                  /* so one failure does not linger */
+    cr_assert(!left, "%s was left behind", name);
+}
+
+Test(lesson04, ctrl_c_leaves_dev_shm_clean) { interrupt_while_named(SIGINT); }
+Test(lesson04, sigterm_leaves_dev_shm_clean) { interrupt_while_named(SIGTERM); }
+
+Test(lesson04, paced_default_run_stays_under_ten_seconds)
+{
+    struct lesson_run r = RUN("lesson04", 15, NULL);
+    assert_run(r, 0);
+    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
+    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    run_free(&r);
+}
+
+Test(lesson04, help_exits_0_with_usage)
+{
+    struct lesson_run r = RUN("lesson04", 5, "--help");
+    assert_run(r, 0);
+    cr_assert(strstr(r.out, "usage: lesson04"));
+    cr_assert(strstr(r.out, "--count N"));
+    run_free(&r);
+}
+
+Test(lesson04, bad_input_exits_2_with_one_line_and_usage)
+{
+    static const char *const bad[][3] = {
+        {"--bogus", NULL}, {"-w", "0"}, {"-w", "9"}, {"-n", "0"}, {"-n", "65"},
+        {"-n", "5x"}, {"-w", ""}, {"stray", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct lesson_run r = run_lesson("lesson04", 5, bad[i]);
+        assert_usage_error(r);
+        const char *usage = strstr(r.err, "usage:");
+        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s", r.err);
+        run_free(&r);
+    }
+}
