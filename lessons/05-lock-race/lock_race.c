@@ -51,7 +51,7 @@ static const char usage[] =
     "  -q, --quick        no pacing, smaller default count: well under a second\n"
     "  -w, --workers N    processes adding to the counter (1..16, default 2)\n"
     "  -n, --count N      increments per process (1..100000000; default 2000000, the race\n"
-    "                     10000000; with --quick 100000, the race 2000000)\n";
+    "                     and the bank 10000000; with --quick 100000, race and bank 2000000)\n";
 
 enum { MAX_WORKERS = 16, STEPS = 10, REPS = 5, READ_END = 0, WRITE_END = 1 };
 
@@ -127,14 +127,13 @@ static void add_atomic(struct shared *s, int id, long n)
         atomic_fetch_add(&s->counter, 1);   /* read, add, write as one (lock xadd on x86) */
 }
 
-/* The notes' code5: process 1 adds 1, process 2 adds 100, ten times each,
- * printing as it goes, with the lock held around the whole loop. */
+/* The notes' code5: process 1 adds 1, process 2 adds 100 (a third would
+ * add 200), ten times each, printing as it goes, with the lock held around
+ * the whole loop. */
 static void notes_job(struct shared *s, int id, long n)
 {
     (void)n;
-    long num = 1;
-    for (int i = 0; i < id; i++)
-        num *= 100;
+    long num = id == 0 ? 1 : 100L * id;
     lock(&s->lock);
     for (int i = 0; i < STEPS; i++) {
         kit_pace(0.05);             /* the notes' time.sleep(0.5), shortened */
@@ -238,71 +237,71 @@ static double median(double *v, int k)         /* sorts v */
     return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
-/* Runs fn `reps` times from a zero counter. Prints one line per run, stores
- * what each run lost in lost[], returns the median nanoseconds per increment. */
-static double count_runs(struct shared *s, int workers, long n, work_fn *fn, int reps,
-                         double lost[])
+/* What `reps` runs of one loop gave: nanoseconds per increment (median),
+ * how many runs were exact, and the updates lost (min, median, max, sum). */
+struct tally {
+    double ns;
+    int exact;
+    double least, median, most, sum;
+};
+
+/* Runs fn `reps` times from a zero counter, one line per run. */
+static struct tally count_runs(struct shared *s, int workers, long n, work_fn *fn, int reps)
 {
     long expected = workers * n;
-    double ns[1000];
+    double ns[1000], lost[1000];
+    struct tally t = {0};
     for (int r = 0; r < reps; r++) {
         atomic_store(&s->counter, 0);
         double seconds = run_workers(s, workers, n, fn, NULL);
         long got = atomic_load(&s->counter);
-        lost[r] = (double)(expected - got);
         ns[r] = seconds * 1e9 / (double)expected;
+        lost[r] = (double)(expected - got);
+        t.exact += got == expected;
+        t.sum += lost[r];
         if (got == expected)
             kit_say("run %d: counter = %ld, expected %ld: exact (%.1f ms)", r + 1, got,
                     expected, seconds * 1e3);
         else
-            kit_say("run %d: counter = %ld, expected %ld: lost %ld updates (%.1f%%)", r + 1,
-                    got, expected, expected - got, 100.0 * (double)(expected - got) / (double)expected);
+            kit_say("run %d: counter = %ld, expected %ld: lost %ld updates (%.1f%%)", r + 1, got,
+                    expected, expected - got, 100 * lost[r] / (double)expected);
     }
-    double med = median(ns, reps);
-    kit_say("%.1f ns per increment = %.1f million increments/s (median of %d runs)", med,
-            1e3 / med, reps);
-    return med;
+    t.ns = median(ns, reps);
+    t.median = median(lost, reps);       /* which sorts lost[] */
+    t.least = lost[0];
+    t.most = lost[reps - 1];
+    kit_say("%.1f ns per increment = %.1f million increments/s (median of %d runs)", t.ns,
+            1e3 / t.ns, reps);
+    return t;
 }
 
-/* Runs a counting mode: its section, its runs, and its claim. */
-static double counting_mode(struct shared *s, int workers, long n, work_fn *fn, int reps,
-                            const char *title)
+/* A fix: its section, five timed runs, and its claim. */
+static double fix(struct shared *s, int workers, long n, work_fn *fn, const char *title)
 {
     kit_section("%s: %d processes x %ld increments", title, workers, n);
-    double lost[1000];
-    double ns = count_runs(s, workers, n, fn, reps, lost);
-    int exact = 0;
-    for (int r = 0; r < reps; r++)
-        exact += lost[r] == 0;
-    kit_expect(exact == reps, "%d of %d runs counted exactly %ld", exact, reps, workers * n);
-    return ns;
+    struct tally t = count_runs(s, workers, n, fn, REPS);
+    kit_expect(t.exact == REPS, "%d of %d runs counted exactly %ld", t.exact, REPS, workers * n);
+    return t.ns;
 }
 
 static double race(struct shared *s, int workers, long n, int trials)
 {
     kit_section("the race (--no-lock): %d processes x %ld increments, no lock", workers, n);
     kit_warn("deliberately broken: counter = counter + 1 with nothing around it");
-    double lost[1000];
-    double ns = count_runs(s, workers, n, add_unlocked, trials, lost);
-    double least = lost[0], most = lost[0], sum = 0;
-    for (int r = 0; r < trials; r++) {
-        least = lost[r] < least ? lost[r] : least;
-        most = lost[r] > most ? lost[r] : most;
-        sum += lost[r];
-    }
+    struct tally t = count_runs(s, workers, n, add_unlocked, trials);
     if (trials > 1)
-        kit_say("lost in %d runs: min %.0f, median %.0f, max %.0f", trials, least,
-                median(lost, trials), most);
-    if (most == 0)
+        kit_say("lost in %d runs: min %.0f, median %.0f, max %.0f", trials, t.least, t.median,
+                t.most);
+    if (t.most == 0)
         kit_say("lost 0 this time: the processes hardly overlapped (a busy machine?); "
                 "run again or raise -n");
     else
         kit_warn("%.0f of %ld updates lost in %d runs: each worker did all its %ld increments, "
-                 "the counter did not keep them", sum, trials * workers * n, trials, n);
+                 "the counter did not keep them", t.sum, trials * workers * n, trials, n);
     /* The claim we can make: updates vanish, they are never invented. */
-    kit_expect(least >= 0, "the counter never went above %ld: updates are lost, never added",
+    kit_expect(t.least >= 0, "the counter never went above %ld: updates are lost, never added",
                workers * n);
-    return ns;
+    return t.ns;
 }
 
 static double notes_whole_loop(struct shared *s, int workers, long n)
@@ -314,22 +313,18 @@ static double notes_whole_loop(struct shared *s, int workers, long n)
     bool serial = true;
     for (int i = 0; i < workers * STEPS; i++)
         serial &= s->order[i] == s->order[i - i % STEPS];
-    long expected = 0, num = 1;
-    for (int id = 0; id < workers; id++, num *= 100)
-        expected += STEPS * num;
+    long expected = 0;
+    for (int id = 0; id < workers; id++)
+        expected += STEPS * (id == 0 ? 1 : 100L * id);
     kit_expect(serial, "the output is serialised: all %d lines of process %d came first",
                STEPS, s->order[0] + 1);
     kit_expect(atomic_load(&s->counter) == expected, "counter = %ld, expected %ld",
                atomic_load(&s->counter), expected);
-    double lost[REPS];
     kit_say("now the same lock, held around %ld plain increments per process, timed:", n);
-    double ns = count_runs(s, workers, n, add_whole_loop, REPS, lost);
-    int exact = 0;
-    for (int r = 0; r < REPS; r++)
-        exact += lost[r] == 0;
-    kit_expect(exact == REPS, "%d of %d runs counted exactly %ld, one process at a time",
-               exact, REPS, workers * n);
-    return ns;
+    struct tally t = count_runs(s, workers, n, add_whole_loop, REPS);
+    kit_expect(t.exact == REPS, "%d of %d runs counted exactly %ld, one process at a time",
+               t.exact, REPS, workers * n);
+    return t.ns;
 }
 
 static void bank(struct shared *s, long n)
@@ -478,7 +473,7 @@ static void holder_dies(struct shared *s, double watchdog)
         unlock(&s->robust);
         _exit(EXIT_SUCCESS);
     }
-    ended = kit_wait_timeout(fixer, &status, 5.0);
+    ended = kit_wait_timeout(fixer, &status, 3.0);   /* it should take a millisecond */
     if (!ended)
         kill_and_reap(fixer, "watchdog: fixer");
     char text[64];
@@ -542,8 +537,8 @@ int main(int argc, char *argv[])
         kit_pace(0.5);              /* pauses only give the class time to read */
     }
     if (modes & LOCK) {
-        ns[1] = counting_mode(s, w, n, add_locked, REPS,
-                              "fix 1 (--lock): a process-shared mutex around each increment");
+        ns[1] = fix(s, w, n, add_locked,
+                    "fix 1 (--lock): a process-shared mutex around each increment");
         kit_pace(0.5);
     }
     if (modes & WHOLE) {
@@ -551,7 +546,7 @@ int main(int argc, char *argv[])
         kit_pace(0.5);
     }
     if (modes & ATOMIC) {
-        ns[3] = counting_mode(s, w, n, add_atomic, REPS, "fix 3 (--atomic): atomic_fetch_add");
+        ns[3] = fix(s, w, n, add_atomic, "fix 3 (--atomic): atomic_fetch_add");
         kit_pace(0.5);
     }
     if ((modes & (NO_LOCK | LOCK | WHOLE | ATOMIC)) == (NO_LOCK | LOCK | WHOLE | ATOMIC)) {
@@ -564,7 +559,7 @@ int main(int argc, char *argv[])
         kit_pace(1.0);
     }
     if (modes & BANK) {
-        bank(s, n);
+        bank(s, race_n);            /* without the lock it is a race too: race-length loops */
         kit_pace(0.5);
     }
     if (modes & HOLDER)

@@ -120,7 +120,7 @@ Test(lesson05, race_with_one_worker_honestly_loses_nothing)
 Test(lesson05, bank_is_exact_with_the_lock)
 {
     long expected = 2000;
-    for (long i = 0; i < 100000; i++)
+    for (long i = 0; i < 2000000; i++)   /* --quick: 2000000 each */
         expected += (i % 200 + 1) - (i % 180 + 1);
     struct lesson_run r = RUN("lesson05", 20, "--quick", "--bank");
     assert_run(r, 0);
