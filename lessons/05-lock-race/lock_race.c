@@ -17,9 +17,9 @@
  *                   [--atomic] [--bank] [--holder-dies] [--trials K]
  *
  * Watch for: the workers did all their increments, yet the unlocked counter
- * is short by hundreds of thousands; every fix is exact, and the price of
- * each in nanoseconds per increment; a waiter stuck forever behind a dead
- * holder, cut short by the watchdog; EOWNERDEAD, then the repair.
+ * is millions short; every fix is exact, and the price of each in
+ * nanoseconds per increment; a waiter stuck forever behind a dead holder,
+ * cut short by the watchdog; EOWNERDEAD, then the repair.
  * Try next: ./lesson05 --trials 20 -n 1000 (how small can the race get?).
  * Compare with lesson 04 (the shared memory itself) and lesson 08 (semaphores).
  */
@@ -70,6 +70,7 @@ struct shared {
 
 typedef void work_fn(struct shared *s, int id, long n);
 
+/* Only the children lock and unlock through these, hence the _child variant. */
 static void lock(pthread_mutex_t *m)
 {
     int e = pthread_mutex_lock(m);
