@@ -209,15 +209,17 @@ static double run_workers(struct shared *s, int workers, long n, work_fn *fn,
     }
     if (close(gate[WRITE_END]) == -1 || close(gate[READ_END]) == -1)
         kit_die("close");                       /* opens the gate */
-    for (int id = 0; id < workers; id++) {
-        int status;
-        while (waitpid(pid[id], &status, 0) == -1)
+    int failed = 0, status[MAX_WORKERS];
+    for (int id = 0; id < workers; id++) {  /* reap them all, even after a failure */
+        while (waitpid(pid[id], &status[id], 0) == -1)
             if (errno != EINTR)
                 kit_die("waitpid");
-        char text[64];
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            kit_fail("worker %d %s", id + 1, kit_status_str(status, text, sizeof text));
+        if (!WIFEXITED(status[id]) || WEXITSTATUS(status[id]) != 0)
+            failed = id + 1;
     }
+    char text[64];
+    if (failed)
+        kit_fail("worker %d %s", failed, kit_status_str(status[failed - 1], text, sizeof text));
     double first = s->start[0], last = s->end[0];
     for (int id = 1; id < workers; id++) {
         first = s->start[id] < first ? s->start[id] : first;
@@ -564,7 +566,7 @@ int main(int argc, char *argv[])
         kit_pace(0.5);
     }
     if (modes & HOLDER)
-        holder_dies(s, args.quick ? 0.3 : 1.0);
+        holder_dies(s, args.quick ? 0.2 : 1.0);
 
     int e = pthread_mutex_destroy(&s->lock);
     if (e != 0)

@@ -139,7 +139,7 @@ Test(lesson05, holder_death_hangs_a_plain_mutex_and_a_robust_one_recovers)
     assert_run(r, 0);
     cr_assert(r.seconds < 5.0, "--quick --holder-dies took %.2f s", r.seconds);
     cr_assert_eq(count_of(r.out, "holder killed by signal 9 (SIGKILL)"), 2, "%s", r.out);
-    cr_assert(strstr(r.out, "ok   watchdog: the waiter is still waiting after 0.3 s"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   watchdog: the waiter is still waiting after 0.2 s"), "%s", r.out);
     cr_assert(strstr(r.out, "watchdog: waiter killed by signal 9 (SIGKILL)"), "%s", r.out);
     cr_assert(strstr(r.out, "pthread_mutex_lock() = EOWNERDEAD"), "%s", r.out);
     cr_assert(strstr(r.out, "accounts 900 + 1000 = 1900"), "%s", r.out);
