@@ -114,6 +114,7 @@ Test(lesson05, race_with_one_worker_honestly_loses_nothing)
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "counter = 2000000, expected 2000000: exact"), 3, "%s", r.out);
     cr_assert(strstr(r.out, "lost 0 this time"), "%s", r.out);
+    cr_assert(strstr(r.out, "fix 1") == NULL, "--trials alone runs only the race");
     run_free(&r);
 }
 
