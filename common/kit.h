@@ -75,6 +75,9 @@ void kit_pace(double seconds);              /* a sleep that only paces the show 
 /* An absolute deadline `seconds` from now on `clock`, for the calls that
  * take one (sem_timedwait: CLOCK_REALTIME; a condvar set to CLOCK_MONOTONIC). */
 struct timespec kit_deadline(clockid_t clock, double seconds);
+/* The median of n timings (sorts v in place; n > 0): what every benchmark
+ * reports, because one slow run on a busy machine must not move it. */
+double kit_median(double *v, size_t n);
 
 /* ---- arguments (args.c) --------------------------------------------------
  * The vocabulary every lesson shares. A lesson lists KIT_LONGOPTS first in

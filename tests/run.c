@@ -95,6 +95,12 @@ static void shm_leftovers(pid_t pid, char *out, size_t size)
 
 struct lesson_run run_lesson(const char *lesson, double limit, const char *const args[])
 {
+    return run_lesson_signal(lesson, limit, 0, NULL, args);
+}
+
+struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, const char *when,
+                                    const char *const args[])
+{
     struct lesson_run r = {.exit_code = -1};
 
     /* Orphans of the lesson come to us, not to init, so we can count them. */
@@ -164,6 +170,11 @@ struct lesson_run run_lesson(const char *lesson, double limit, const char *const
             if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) &&
                 !drain(fds[i].fd, i == 0 ? &bo : &be))
                 fds[i].fd = -1;          /* end of file */
+        if (sig != 0 && !exited && strstr(bo.data, when) != NULL) {
+            if (kill(-pid, sig) == -1 && errno != ESRCH)
+                kit_die("kill");
+            sig = 0;                     /* once */
+        }
         if (!exited && waitpid(pid, &r.status, WNOHANG) == pid) {
             exited = true;
             exited_at = kit_now();

@@ -175,6 +175,15 @@ Test(kit, pace_sleeps_unless_quick)
     cr_assert(kit_now() - t0 < 0.5);
 }
 
+Test(kit, median_of_odd_and_even_counts)
+{
+    double odd[] = {5, 1, 9, 3, 7}, even[] = {4, 1, 3, 2}, one[] = {2.5};
+    cr_assert_float_eq(kit_median(odd, 5), 5.0, 1e-12);
+    cr_assert_float_eq(odd[0], 1.0, 1e-12, "sorted in place");
+    cr_assert_float_eq(kit_median(even, 4), 2.5, 1e-12);
+    cr_assert_float_eq(kit_median(one, 1), 2.5, 1e-12);
+}
+
 Test(kit, deadline_lies_ahead_on_the_given_clock)
 {
     struct timespec now, d = kit_deadline(CLOCK_REALTIME, 1.75);

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,17 @@ Test(run, kills_a_run_past_its_limit)
     cr_assert(r.timed_out);
     cr_assert_eq(r.exit_code, -1);
     cr_assert(r.seconds < 5);
+    run_free(&r);
+}
+
+Test(run, signals_the_group_when_the_marker_appears)
+{
+    /* The trap only runs if SIGINT arrives after "ready" and reaches sh. */
+    struct lesson_run r = RUN_SIGNAL("sh", 5, SIGINT, "ready", "-c",
+                                     "trap 'echo got INT; exit 7' INT; echo ready; "
+                                     "while :; do sleep 0.01; done");
+    assert_run(r, 7);
+    cr_assert_str_eq(r.out, "ready\ngot INT\n");
     run_free(&r);
 }
 
