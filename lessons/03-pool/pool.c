@@ -337,11 +337,11 @@ static bool pool_end(struct pool *p, int sig, double watchdog)
 {
     bool as_told = sig || wait_for(p, -1, watchdog);  /* join() finishes the queue first */
     p->closing = true;
-    if (close(p->tasks_wr) == -1)   /* the last write end: workers read end of file */
-        kit_die("close");
-    for (int k = 0; k < p->n && sig; k++)
+    for (int k = 0; k < p->n && sig; k++)   /* first, or an idle one could exit 0 on EOF */
         if (kill(p->pid[k], sig) == -1)
             kit_die("kill");
+    if (close(p->tasks_wr) == -1)   /* the last write end: workers read end of file */
+        kit_die("close");
     for (double deadline = kit_now() + watchdog; p->alive > 0 && pump(p, deadline);)
         ;
     for (int k = 0; k < p->n; k++)
