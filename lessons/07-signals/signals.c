@@ -41,14 +41,13 @@ static const char usage[] =
     "  -w, --workers N    children exiting at once in the SIGCHLD part (2..64, default 12)\n"
     "  -n, --count N      helper children that Ctrl-C reaches in part 7 (1..8, default 2)\n";
 
-enum { MAX_BURST = 64, MAX_HELPERS = 8, READ_END = 0, WRITE_END = 1 };
+enum { MAX_BURST = 64, MAX_HELPERS = 8 };
 
-/* ONE handler for every signal we catch: it counts, and that is all.
- * The kernel can run it between any two instructions of main, even in the
- * middle of a printf that holds stdio's lock or a malloc halfway through
- * its lists; a printf in here could deadlock or corrupt them. So it touches
- * nothing but a volatile sig_atomic_t (read and written in one go; volatile:
- * main must re-read it from memory every time, a handler may have changed it). */
+/* ONE handler for every signal we catch: it counts, and that is all. The
+ * kernel can run it between any two instructions of main, even inside a
+ * printf that holds stdio's lock or a malloc halfway through its lists; a
+ * printf in here could deadlock or corrupt them. So it touches nothing but a
+ * volatile sig_atomic_t (read and written in one go; volatile: main re-reads it). */
 static volatile sig_atomic_t got[NSIG];
 static void count_signal(int sig) { got[sig]++; }
 
@@ -113,7 +112,7 @@ static int reap(pid_t pid)
 {
     int status;
     while (waitpid(pid, &status, 0) == -1)
-        if (errno != EINTR)   /* a handled signal without SA_RESTART */
+        if (errno != EINTR)   /* EINTR: a handled signal without SA_RESTART (part 6) */
             kit_die("waitpid");
     return status;
 }
@@ -207,14 +206,6 @@ static void part_ign_dfl(void)
 }
 
 /* ---- 3. waiting for a signal: check-then-pause loses it, sigsuspend not --- */
-/* The signal comes at the worst moment. On a busy machine that is a matter
- * of luck; here it is sent on purpose, so that the lesson hits it every time. */
-static void usr1_now(void)
-{
-    if (kill(getpid(), SIGUSR1) == -1)
-        kit_die("kill");
-}
-
 static void part_wait(void)
 {
     kit_section("3. waiting for a signal: if (!flag) pause(); is a race, sigsuspend is not");
@@ -223,7 +214,8 @@ static void part_wait(void)
     kit_warn("deliberately broken: check the flag, then pause()");
     if (got[SIGUSR1] == 0) {
         kit_say("flag not set, so I will pause(). But just then, SIGUSR1 arrives...");
-        usr1_now();
+        if (kill(getpid(), SIGUSR1) == -1)  /* bad luck on a busy machine; here every time */
+            kit_die("kill");
         kit_say("...the handler ran already (flag = %d); now pause(), watchdog in %.2f s",
                 (int)got[SIGUSR1], 5 * unit);
         double t0 = kit_now();
@@ -236,7 +228,8 @@ static void part_wait(void)
     got[SIGUSR1] = got[SIGALRM] = 0;
     sigset_t during = mask(SIG_BLOCK, SIGUSR1);     /* blocked: it waits for us */
     kit_say("the fix: SIGUSR1 blocked first; it arrives at the same moment");
-    usr1_now();
+    if (kill(getpid(), SIGUSR1) == -1)
+        kit_die("kill");
     sigset_t pending;
     if (sigpending(&pending) == -1)
         kit_die("sigpending");
