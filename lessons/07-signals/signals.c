@@ -117,7 +117,7 @@ static int reap(pid_t pid)
     return status;
 }
 
-static bool killed_by(int status, int sig) { return WIFSIGNALED(status) && WTERMSIG(status) == sig; }
+static bool killed_by(int status, int s) { return WIFSIGNALED(status) && WTERMSIG(status) == s; }
 
 static const char *status_str(int status)
 {
@@ -421,7 +421,7 @@ static noreturn void notes_program(void)
 static void part_ctrl_c(void)
 {
     kit_section("7. Ctrl-C: 就不结束 on the first, quit on the second; %s",
-                interactive ? "press it yourself" : "the lesson sends both (--interactive: you do)");
+                interactive ? "press it yourself" : "the lesson sends both (--interactive: you)");
     if (interactive)          /* Ctrl-C reaches this process too: ignore it meanwhile */
         set_action(SIGINT, SIG_IGN, 0);
     pid_t pid = fork();
