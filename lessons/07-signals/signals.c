@@ -438,7 +438,7 @@ static void part_ctrl_c(void)
                rep->helpers_by_sigint, helpers);
     if (!interactive || killed_by(status, SIGINT))
         kit_expect(killed_by(status, SIGINT), "the second SIGINT ended it, by SIGINT");
-    else
+    else if (rep->refused)
         kit_say("no second Ctrl-C: it gave up waiting and exited");
 }
 

@@ -140,6 +140,7 @@ Test(lesson07, interactive_with_no_ctrl_c_gives_up_and_fails)
     assert_has(r, "press Ctrl-C (within 1 s)");
     assert_has(r, "no Ctrl-C within 1 s");
     assert_has(r, "FAIL the first SIGINT ran the handler");
+    cr_assert(strstr(r.out, "no second Ctrl-C") == NULL, "%s", r.out);
     run_free(&r);
 }
 
