@@ -66,13 +66,27 @@ bool number_after(const char *text, const char *key, double *value);
         cr_assert_str_empty((r).shm_left, "left in /dev/shm: %s", (r).shm_left);       \
     } while (0)
 
-/* A bad-input run: exit 2, nothing on stdout, usage on stderr. */
+/* A bad-input run: exit 2, nothing on stdout, and on stderr exactly one line
+ * of complaint followed by the usage. */
 #define assert_usage_error(r)                                                       \
     do {                                                                           \
         assert_run((r), 2);                                                        \
         cr_assert_str_empty((r).out, "stdout should be empty, got:\n%s", (r).out); \
-        cr_assert(strstr((r).err, "usage") || strstr((r).err, "Usage"),            \
-                  "no usage on stderr:\n%s", (r).err);                             \
+        const char *usage_ = strstr((r).err, "usage");                             \
+        if (usage_ == NULL)                                                        \
+            usage_ = strstr((r).err, "Usage");                                     \
+        cr_assert(usage_ != NULL, "no usage on stderr:\n%s", (r).err);              \
+        cr_assert_eq(count_of((r).err, "\n") - count_of(usage_, "\n"), 1,           \
+                     "not one line before the usage:\n%s", (r).err);               \
     } while (0)
+
+/* Runs the lesson once per row of `bad` (argument lists, NULL-terminated
+ * rows of at most 3 strings) and asserts each is a clean usage error. */
+#define assert_bad_inputs(lesson, bad)                                              \
+    for (size_t row_ = 0; row_ < sizeof(bad) / sizeof((bad)[0]); row_++) {         \
+        struct lesson_run r_ = run_lesson((lesson), 5, (bad)[row_]);               \
+        assert_usage_error(r_);                                                    \
+        run_free(&r_);                                                             \
+    }
 
 #endif

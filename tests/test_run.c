@@ -62,6 +62,15 @@ Test(run, signals_the_group_when_the_marker_appears)
     run_free(&r);
 }
 
+Test(run, bad_inputs_are_one_line_then_usage)
+{
+    static const char *const bad[][3] = {
+        {"-c", "echo 'sh: bad option' >&2; echo 'usage: sh [-c]' >&2; exit 2", NULL},
+        {"-c", "echo 'sh: bad number' >&2; printf 'usage: sh\\n  more\\n' >&2; exit 2", NULL},
+    };
+    assert_bad_inputs("sh", bad);
+}
+
 Test(run, finds_a_shm_object_left_behind)
 {
     /* Names carry the creator's pid; sh's $$ is the pid the helper knows. */

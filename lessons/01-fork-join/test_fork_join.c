@@ -116,12 +116,5 @@ Test(lesson01, bad_input_exits_2_with_one_line_and_usage)
         {"--bogus", NULL}, {"-w", "abc"}, {"-w", "0"}, {"-w", "-2"}, {"-w", "9"},
         {"-n", "99999999999999999999"}, {"-n", "5x"}, {"stray", NULL},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct lesson_run r = run_lesson("lesson01", 5, bad[i]);
-        assert_usage_error(r);
-        /* one line of complaint, then the usage */
-        const char *usage = strstr(r.err, "usage:");
-        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s", r.err);
-        run_free(&r);
-    }
+    assert_bad_inputs("lesson01", bad);
 }

@@ -205,13 +205,7 @@ Test(lesson03, bad_input_exits_2_with_one_line_and_usage)
         {"-n", "-3"}, {"-n", "1001"}, {"-n", "99999999999999999999"}, {"-n", "5x"},
         {"--kill-worker=1", NULL}, {"-w", NULL}, {"stray", NULL},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct lesson_run r = run_lesson("lesson03", 5, bad[i]);
-        assert_usage_error(r);
-        const char *usage = strstr(r.err, "usage:");
-        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s", r.err);
-        run_free(&r);
-    }
+    assert_bad_inputs("lesson03", bad);
 }
 
 /* The mechanism itself: records of at most PIPE_BUF bytes written to one

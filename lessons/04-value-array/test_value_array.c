@@ -190,11 +190,5 @@ Test(lesson04, bad_input_exits_2_with_one_line_and_usage)
         {"--bogus", NULL}, {"-w", "0"}, {"-w", "9"}, {"-n", "0"}, {"-n", "65"},
         {"-n", "5x"}, {"-w", ""}, {"stray", NULL},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct lesson_run r = run_lesson("lesson04", 5, bad[i]);
-        assert_usage_error(r);
-        const char *usage = strstr(r.err, "usage:");
-        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s", r.err);
-        run_free(&r);
-    }
+    assert_bad_inputs("lesson04", bad);
 }
