@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -205,16 +206,40 @@ static void q_free(struct queue *q)
     kit_shared_free(r, sizeof *r + r->maxsize * sizeof r->slot[0]);
 }
 
-/* ---- processes: start and join ---------------------------------------------
- * Lines are written with one write(2) each and never sit in a stdio buffer,
+/* ---- processes: start, join, and Ctrl-C ----------------------------------
+ * Ctrl-C sends SIGINT to every process of the job. If the parent died at
+ * once, children blocked in the queue would outlive it for a moment and be
+ * left for init to reap. So the parent passes the signal on to the whole
+ * group (a plain `kill` reaches only the parent), reaps every child, and
+ * only then dies of the signal: it is pending, and the default action runs
+ * when the handler returns. Only async-signal-safe calls in here. */
+static void reap_then_die(int sig)
+{
+    kill(0, sig);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+    signal(sig, SIG_DFL);
+}
+
+static void on_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa = {.sa_handler = handler};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1)
+        kit_die_child("sigaction");
+}
+
+/* Lines are written with one write(2) each and never sit in a stdio buffer,
  * so fork() has no unflushed text to copy into the child. */
 static pid_t start(const char *role, int id)
 {
     pid_t pid = fork();
     if (pid == -1)
         kit_die("fork");
-    if (pid == 0)
+    if (pid == 0) {
         kit_set_role("%s %d", role, id);
+        on_stop_signals(SIG_DFL);   /* a child just dies */
+    }
     return pid;
 }
 
@@ -555,6 +580,7 @@ int main(int argc, char *argv[])
     opt.tick = args.quick ? 0.05 : 0.2;
     opt.watchdog = args.quick ? 0.2 : 1.0;
     kit_show_ms(true);
+    on_stop_signals(reap_then_die);
     for (int i = 0; i < PARTS; i++)
         if (modes == 0 || modes & 1 << i)   /* no mode option: every part */
             part[i]();
