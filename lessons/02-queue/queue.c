@@ -76,14 +76,15 @@ struct msg {
  * (a binary semaphore): whoever takes the 1 holds the lock. */
 struct ring {
     size_t maxsize;
-    /* The two ends on separate 64-byte cache lines: a producer and a
-     * consumer on two cores then do not keep stealing one line from each
-     * other (false sharing). */
-    alignas(64) sem_t slots;        /* free slots: put waits here */
-    sem_t put_lock;                 /* one writer at a time at the tail */
+    /* Each on its own 64-byte cache line: what only producers touch, what
+     * only consumers touch, and each semaphore that both touch. A core that
+     * writes a line takes it away from the other core; two unrelated things
+     * sharing a line would make them steal it for nothing (false sharing). */
+    alignas(64) sem_t slots;        /* free slots: put waits here, get posts */
+    alignas(64) sem_t items;        /* filled slots: get waits here, put posts */
+    alignas(64) sem_t put_lock;     /* one writer at a time at the tail */
     size_t tail;
-    alignas(64) sem_t items;        /* filled slots: get waits here */
-    sem_t get_lock;                 /* one reader at a time at the head */
+    alignas(64) sem_t get_lock;     /* one reader at a time at the head */
     size_t head;
     alignas(64) struct msg slot[];  /* maxsize records */
 };
@@ -483,8 +484,10 @@ static void consume(struct queue *q, struct tally *t, int producers, long n)
     for (int p = 0; p < producers; p++)
         last[p] = -1;
     for (struct msg m; (m = get(q)).from != NONE;) {
-        if (m.from < 0 || m.from >= producers || m.value < 0 || m.value >= n)
-            kit_die_child("a garbled record");   /* torn or overwritten: cannot count it */
+        if (m.from < 0 || m.from >= producers || m.value < 0 || m.value >= n) {
+            kit_warn("a garbled record: from %d, value %ld", m.from, m.value);
+            _exit(EXIT_FAILURE);    /* torn or overwritten: the parent reports it */
+        }
         /* One queue, first in first out: whichever consumer takes two
          * messages of one producer must see them in the order they were put. */
         disorder += m.value <= last[m.from];
