@@ -1,0 +1,213 @@
+/* speedup.c - how much faster are several processes? (note 001)
+ *
+ * The notes time their CPU-bound job, the sum of i + i^2 + i^3 for
+ * i < 10,000,000, twice in a row (9.24 s), in 2 processes (5.09 s) and in
+ * 2 threads (9.34 s: the GIL lets one Python thread run at a time). Here
+ * the same job is split over P = 1 .. max(8, 2 x cores) processes (fork,
+ * partial sums back through shared memory) and P threads, each point timed
+ * `repeats` times (median, min, max), every sum checked.
+ *
+ * Two data files:
+ *   speedup.tsv  speedup against P, with n large enough that one job takes
+ *                about 0.6 s, so start-up costs are small beside the work
+ *   work.tsv     speedup at P = 2 against the work per process, from 1,000
+ *                steps to n: where fork and thread start-up eat the gain
+ *                (the notes' n = 10,000,000 takes C only ~40 ms)
+ *
+ * Usage: build/bench/speedup [-q] [-n N] [-w MAXP] [-r REPEATS] [-o DIR]
+ * Compare with: granularity.c (the same question for a pool of tasks),
+ * lessons/01-fork-join (fork and wait on their own).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "kit.h"
+
+#define NOTES_N 10000000L
+#define TARGET_SECONDS 0.6   /* one sequential job at the calibrated n */
+
+static const char usage[] =
+    "usage: speedup [-q] [-n N] [-w MAXP] [-r REPEATS] [-o DIR]\n"
+    "  -q, --quick        n = 10,000,000 (the notes' n), 3 repeats: a few seconds\n"
+    "  -n, --count N      steps in the job (default: calibrated so one job takes ~0.6 s)\n"
+    "  -w, --workers P    largest process/thread count (default max(8, 2 x cores))\n"
+    "  -r, --repeats R    timings per point (default 5, quick 3)\n"
+    "  -o, --out DIR      where speedup.tsv and work.tsv go (default plots/data)\n"
+    "  -h, --help         this text\n";
+
+static void check_sum(bench_u128 got, uint64_t n, const char *what)
+{
+    if (got != bench_job_expected(n)) {
+        char g[40], e[40];
+        kit_fail("%s: wrong sum %s, expected %s", what, bench_u128_str(got, g),
+                 bench_u128_str(bench_job_expected(n), e));
+    }
+}
+
+static double time_seq(uint64_t n)
+{
+    double t0 = kit_now();
+    bench_u128 s = bench_job(0, n);
+    double t = kit_now() - t0;
+    check_sum(s, n, "sequential");
+    return t;
+}
+
+/* n so that one sequential job takes about TARGET_SECONDS: the fastest of
+ * three timings of the notes' n, because on a busy machine only the fastest
+ * run shows what the processor can do. */
+static uint64_t calibrate(void)
+{
+    double best = 1e9;
+    for (int i = 0; i < 3; i++) {
+        double t = time_seq(NOTES_N);
+        if (t < best)
+            best = t;
+    }
+    double n = NOTES_N * TARGET_SECONDS / best;
+    uint64_t rounded = (uint64_t)(n / NOTES_N + 0.5) * NOTES_N;  /* whole tens of millions */
+    if (rounded < NOTES_N)
+        rounded = NOTES_N;
+    return rounded > (uint64_t)BENCH_N_MAX ? (uint64_t)BENCH_N_MAX : rounded;
+}
+
+struct point {
+    struct bench_stats seq, proc, thr;
+};
+
+/* Processes and threads timed in turn, repeat by repeat, so a burst of load
+ * from elsewhere hits both series alike. */
+static void measure(uint64_t n, unsigned p, int repeats, struct point *pt, bool with_seq)
+{
+    double ts[64], tp[64], tt[64];
+    for (int r = 0; r < repeats; r++) {
+        bench_u128 sum;
+        if (with_seq)
+            ts[r] = time_seq(n);
+        tp[r] = bench_run_processes(n, p, &sum);
+        check_sum(sum, n, "processes");
+        tt[r] = bench_run_threads(n, p, &sum);
+        check_sum(sum, n, "threads");
+    }
+    if (with_seq)
+        pt->seq = bench_stats(ts, (size_t)repeats);
+    pt->proc = bench_stats(tp, (size_t)repeats);
+    pt->thr = bench_stats(tt, (size_t)repeats);
+}
+
+/* speedup median, and the range the min and max timings give */
+static void put_speedup(FILE *f, double seq, struct bench_stats s)
+{
+    fprintf(f, "\t%.6f\t%.6f\t%.6f\t%.4f\t%.4f\t%.4f", s.med, s.min, s.max, seq / s.med,
+            seq / s.max, seq / s.min);
+}
+
+int main(int argc, char *argv[])
+{
+    struct kit_args args = {.workers = 0, .workers_min = 1, .workers_max = 64,
+                            .count = 0, .count_min = 1, .count_max = BENCH_N_MAX};
+    long repeats = 0;
+    const char *dir = "plots/data";
+    static const struct option longopts[] = {
+        KIT_LONGOPTS,
+        {"repeats", required_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    kit_set_usage(usage);
+    bench_set_name("speedup");
+    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
+        if (kit_common_opt(opt, &args))
+            continue;
+        if (opt == 'r')
+            repeats = kit_parse_long("--repeats", optarg, 1, 64);
+        else if (opt == 'o')
+            dir = optarg;
+    }
+    kit_no_operands(argc, argv);
+
+    int cores = bench_cores();
+    unsigned maxp = args.workers ? (unsigned)args.workers : (unsigned)(2 * cores > 8 ? 2 * cores : 8);
+    if (maxp > 64)
+        maxp = 64;   /* the timing arrays hold 64 points */
+    if (repeats == 0)
+        repeats = args.quick ? 3 : 5;
+    uint64_t n = (uint64_t)args.count;
+    if (n == 0)
+        n = args.quick ? (uint64_t)NOTES_N : calibrate();
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/speedup.tsv", dir);
+    FILE *f = bench_data_open(path, "speedup: note 001's job split over P processes and P threads",
+                              argc, argv);
+    char sumtext[40];
+    fprintf(f, "# n: %llu\n# repeats: %ld\n# sum: %s (checked on every run)\n",
+            (unsigned long long)n, repeats, bench_u128_str(bench_job_expected(n), sumtext));
+    bench_progress("n = %llu, P = 1..%u, %ld repeats, %d cores", (unsigned long long)n, maxp,
+                   repeats, cores);
+
+    double ts[64];
+    for (long r = 0; r < repeats; r++)
+        ts[r] = time_seq(n);
+    struct bench_stats seq = bench_stats(ts, (size_t)repeats);
+    bench_progress("sequential: %.3f s (median)", seq.med);
+    fprintf(f, "# sequential seconds: median %.6f min %.6f max %.6f\n", seq.med, seq.min, seq.max);
+    fprintf(f, "# p\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
+               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi\n");
+    unsigned ps[64];
+    double proc_sp[64], thr_sp[64];
+    for (unsigned p = 1; p <= maxp; p++) {
+        struct point pt;
+        measure(n, p, (int)repeats, &pt, false);
+        ps[p - 1] = p;
+        proc_sp[p - 1] = seq.med / pt.proc.med;
+        thr_sp[p - 1] = seq.med / pt.thr.med;
+        fprintf(f, "%u", p);
+        put_speedup(f, seq.med, pt.proc);
+        put_speedup(f, seq.med, pt.thr);
+        fprintf(f, "\n");
+        bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f)", p,
+                       pt.proc.med, seq.med / pt.proc.med, pt.thr.med, seq.med / pt.thr.med);
+        if (p == 2 || p == maxp)
+            printf("speedup at P = %u: processes %.2f, threads %.2f (n = %llu, %d cores)\n", p,
+                   seq.med / pt.proc.med, seq.med / pt.thr.med, (unsigned long long)n, cores);
+    }
+    double s_proc = bench_amdahl_fit(ps, proc_sp, maxp, cores);
+    double s_thr = bench_amdahl_fit(ps, thr_sp, maxp, cores);
+    /* The fit goes last, as a comment, so the rows above stay plain data. */
+    fprintf(f, "# amdahl serial fraction: processes %.4f threads %.4f\n", s_proc, s_thr);
+    printf("Amdahl fit, serial fraction: processes %.3f, threads %.3f\n", s_proc, s_thr);
+    bench_data_close(f, path);
+
+    /* Speedup at P = 2 against the work each process gets. */
+    snprintf(path, sizeof path, "%s/work.tsv", dir);
+    f = bench_data_open(path, "work: speedup at P = 2 against the steps per process", argc, argv);
+    fprintf(f, "# repeats: %ld\n# notes_n: %ld\n", repeats, NOTES_N);
+    fprintf(f, "# n\tper_process\tseq_med\tseq_min\tseq_max"
+               "\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
+               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi\n");
+    for (uint64_t w = 1000; w <= n; w = w * 10 > n && w < n ? n : w * 10) {
+        struct point pt;
+        measure(w, 2, (int)repeats, &pt, true);
+        fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f", (unsigned long long)w,
+                (unsigned long long)(w / 2), pt.seq.med, pt.seq.min, pt.seq.max);
+        put_speedup(f, pt.seq.med, pt.proc);
+        put_speedup(f, pt.seq.med, pt.thr);
+        fprintf(f, "\n");
+        bench_progress("n = %11llu: sequential %.6f s, 2 processes x%.2f, 2 threads x%.2f",
+                       (unsigned long long)w, pt.seq.med, pt.seq.med / pt.proc.med,
+                       pt.seq.med / pt.thr.med);
+        if (w == (uint64_t)NOTES_N)
+            printf("notes' n = %ld: C sequential %.4f s, speedup at P = 2: processes %.2f, "
+                   "threads %.2f\n", NOTES_N, pt.seq.med, pt.seq.med / pt.proc.med,
+                   pt.seq.med / pt.thr.med);
+        if (w == n)
+            break;
+    }
+    bench_data_close(f, path);
+    printf("wrote %s/speedup.tsv and %s/work.tsv\n", dir, dir);
+    return 0;
+}
