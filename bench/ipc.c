@@ -10,7 +10,7 @@
  *   mqueue      POSIX message queue (mq_open): whole messages, kernel-kept
  * Throughput: the child sends `count` messages, the parent receives them
  * (MB/s, from the median time). Latency: ping-pong, one message each way
- * (round-trip microseconds). Every message carries its sequence number,
+ * (the median round trip, in microseconds). Every message carries its sequence number,
  * checked on arrival. A message queue larger than the system's limit
  * (/proc/sys/fs/mqueue/msgsize_max, often 8 KiB) is skipped: '?' in the data.
  *
@@ -273,7 +273,7 @@ static bool throughput(int kind, size_t size, uint64_t count, int repeats, doubl
 }
 
 /* Ping-pong: the parent sends, the child sends the same message back.
- * t[r] is the mean round trip of repeat r. */
+ * t[r] is the median round trip of repeat r. */
 static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double *t)
 {
     struct chan there, back;
@@ -298,16 +298,24 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
     }
     chan_side(&there, true);
     chan_side(&back, false);
+    double *rt = calloc(rounds, sizeof *rt);
+    if (rt == NULL)
+        kit_die("calloc");
     for (int r = 0; r < repeats; r++) {
-        double t0 = kit_now();
         for (uint64_t i = 0; i < rounds; i++) {
+            double t0 = kit_now();
             stamp(buf, i);
             chan_send(&there, buf);
             chan_recv(&back, buf);
+            rt[i] = kit_now() - t0;
             check_stamp(buf, i, kind);
         }
-        t[r] = (kit_now() - t0) / (double)rounds;
+        /* the median round trip: on a busy machine a few round trips wait
+         * a whole time slice for the other process, and a mean would be
+         * mostly those */
+        t[r] = kit_median(rt, rounds);
     }
+    free(rt);
     reap(pid);
     chan_close(&there);
     chan_close(&back);

@@ -57,17 +57,20 @@ static double time_seq(uint64_t n)
 }
 
 /* n so that one sequential job takes about TARGET_SECONDS: the fastest of
- * three timings of the notes' n, because on a busy machine only the fastest
- * run shows what the processor can do. */
+ * three timings of 5 x the notes' n (long enough that the clock and the
+ * processor's frequency ramp do not blur it), because on a busy machine
+ * only the fastest run shows what the processor can do. A slower guess
+ * only makes n larger, never the job shorter than intended. */
 static uint64_t calibrate(void)
 {
+    const uint64_t probe = 5 * NOTES_N;
     double best = 1e9;
     for (int i = 0; i < 3; i++) {
-        double t = time_seq(NOTES_N);
+        double t = time_seq(probe);
         if (t < best)
             best = t;
     }
-    double n = NOTES_N * TARGET_SECONDS / best;
+    double n = (double)probe * TARGET_SECONDS / best;
     uint64_t rounded = (uint64_t)(n / NOTES_N + 0.5) * NOTES_N;  /* whole tens of millions */
     if (rounded < NOTES_N)
         rounded = NOTES_N;

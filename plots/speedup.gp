@@ -8,7 +8,7 @@ n = header(f, 'n')
 fit_line = header(f, 'amdahl serial fraction')
 s_proc = real(word(fit_line, 2))
 s_thr = real(word(fit_line, 4))
-print sprintf("speedup.gp: Amdahl fit, serial fraction: processes %.4f, threads %.4f", s_proc, s_thr)
+if (fmt eq "png") print sprintf("speedup.gp: Amdahl fit, serial fraction: processes %.4f, threads %.4f", s_proc, s_thr)
 
 q(p) = p < cores ? p : cores                      # workers that can run at once
 amdahl(p, s) = 1 / (s + (1 - s) / q(p))
