@@ -55,7 +55,8 @@ struct bench_stats bench_stats(double *v, size_t n);
 /* Amdahl's law: with a serial fraction s, P workers on `cores` cores
  * (at most min(P, cores) run at once, q) give a speedup of
  * 1 / (s + (1 - s) / q). Since 1/S - 1/q = s (1 - 1/q) is a straight line
- * through 0 in s, the least-squares s over the n points has a closed form. */
+ * through 0 in s, the least-squares s over the n points has a closed form.
+ * The result is kept in [0, 1]. */
 double bench_amdahl_fit(const unsigned *p, const double *speedup, size_t n, int cores);
 
 /* The machine, for the data header and the charts. */
@@ -64,9 +65,11 @@ const char *bench_cpu_model(void);
 
 /* Opens a data file for writing (its directory is created) and writes the
  * commented header: what, the command line, the machine, the date and the
- * load average. Dies on failure. */
+ * load average. The data goes to PATH.part until bench_data_close renames
+ * it to PATH. Dies on failure. */
 FILE *bench_data_open(const char *path, const char *what, int argc, char *const argv[]);
-/* Closes it, checking the write (a full disk must not leave half a file). */
+/* Closes it, checking the write (a full disk must not leave half a file),
+ * and gives it its real name. */
 void bench_data_close(FILE *f, const char *path);
 
 /* One progress line on stderr, "[speedup] ...". */

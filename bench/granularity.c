@@ -90,7 +90,9 @@ static void worker(int task_fd, int result_fd)
 {
     struct task_msg m;
     while (read_full(task_fd, &m, sizeof m) && m.count != 0) {
-        struct result_msg r = {0, m.count};
+        struct result_msg r;
+        memset(&r, 0, sizeof r);   /* the padding too: all 32 bytes go down the pipe */
+        r.count = m.count;
         for (uint64_t t = m.first; t < m.first + m.count; t++) {
             uint64_t lo = t * m.size, hi = lo + m.size < m.n ? lo + m.size : m.n;
             r.sum += bench_job(lo, hi);

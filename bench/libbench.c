@@ -195,7 +195,12 @@ double bench_amdahl_fit(const unsigned *p, const double *speedup, size_t n, int 
         sxy += x * y;
         sxx += x * x;
     }
-    return sxx > 0 ? sxy / sxx : 0;   /* one core: nothing to fit, no serial part seen */
+    if (sxx == 0)
+        return 0;   /* one core: nothing to fit, no serial part seen */
+    /* Amdahl knows no slowdown: a run slower than sequential (start-up
+     * costs bigger than the work) fits as s = 1, "no gain at all" */
+    double s = sxy / sxx;
+    return s < 0 ? 0 : s > 1 ? 1 : s;
 }
 
 int bench_cores(void)
@@ -240,7 +245,11 @@ static void make_parent_dirs(const char *path)
 FILE *bench_data_open(const char *path, const char *what, int argc, char *const argv[])
 {
     make_parent_dirs(path);
-    FILE *f = fopen(path, "w");
+    /* Written as NAME.part and renamed when complete: a run that fails or
+     * is interrupted never leaves a half file that make would take as fresh. */
+    char part[520];
+    snprintf(part, sizeof part, "%s.part", path);
+    FILE *f = fopen(part, "w");
     if (f == NULL)
         kit_die("fopen");
     struct utsname u;
@@ -266,6 +275,10 @@ void bench_data_close(FILE *f, const char *path)
 {
     if (ferror(f) || fclose(f) == EOF)
         kit_fail("writing %s failed", path);
+    char part[520];
+    snprintf(part, sizeof part, "%s.part", path);
+    if (rename(part, path) == -1)
+        kit_die("rename");
 }
 
 static const char *bench_name = "bench";

@@ -108,6 +108,75 @@ static void put_speedup(FILE *f, double seq, struct bench_stats s)
             seq / s.max, seq / s.min);
 }
 
+/* Speedup against P at the large n. */
+static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int cores)
+{
+    char sumtext[40];
+    fprintf(f, "# n: %llu\n# repeats: %d\n# sum: %s (checked on every run)\n",
+            (unsigned long long)n, repeats, bench_u128_str(bench_job_expected(n), sumtext));
+    double ts[64];
+    for (int r = 0; r < repeats; r++)
+        ts[r] = time_seq(n);
+    struct bench_stats seq = bench_stats(ts, (size_t)repeats);
+    bench_progress("sequential: %.3f s (median)", seq.med);
+    fprintf(f, "# sequential seconds: median %.6f min %.6f max %.6f\n", seq.med, seq.min, seq.max);
+    fprintf(f, "# p\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
+               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi\n");
+    unsigned ps[64];
+    double proc_sp[64], thr_sp[64];
+    for (unsigned p = 1; p <= maxp; p++) {
+        struct point pt;
+        measure(n, p, repeats, &pt, false);
+        ps[p - 1] = p;
+        proc_sp[p - 1] = seq.med / pt.proc.med;
+        thr_sp[p - 1] = seq.med / pt.thr.med;
+        fprintf(f, "%u", p);
+        put_speedup(f, seq.med, pt.proc);
+        put_speedup(f, seq.med, pt.thr);
+        fprintf(f, "\n");
+        bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f)", p,
+                       pt.proc.med, proc_sp[p - 1], pt.thr.med, thr_sp[p - 1]);
+        if (p == 2 || p == maxp)
+            printf("speedup at P = %u: processes %.2f, threads %.2f (n = %llu, %d cores)\n", p,
+                   proc_sp[p - 1], thr_sp[p - 1], (unsigned long long)n, cores);
+    }
+    double s_proc = bench_amdahl_fit(ps, proc_sp, maxp, cores);
+    double s_thr = bench_amdahl_fit(ps, thr_sp, maxp, cores);
+    /* The fit goes last, as a comment, so the rows above stay plain data. */
+    fprintf(f, "# amdahl serial fraction: processes %.4f threads %.4f\n", s_proc, s_thr);
+    printf("Amdahl fit, serial fraction: processes %.3f, threads %.3f\n", s_proc, s_thr);
+}
+
+/* Speedup at P = 2 against the work each worker gets: n = 1000, 10000, ...
+ * up to the large n. */
+static void work_series(FILE *f, uint64_t n, int repeats)
+{
+    fprintf(f, "# repeats: %d\n# notes_n: %ld\n", repeats, NOTES_N);
+    fprintf(f, "# n\tper_process\tseq_med\tseq_min\tseq_max"
+               "\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
+               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi\n");
+    for (uint64_t w = 1000;; w *= 10) {
+        if (w > n)
+            w = n;   /* the last point is n itself */
+        struct point pt;
+        measure(w, 2, repeats, &pt, true);
+        fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f", (unsigned long long)w,
+                (unsigned long long)(w / 2), pt.seq.med, pt.seq.min, pt.seq.max);
+        put_speedup(f, pt.seq.med, pt.proc);
+        put_speedup(f, pt.seq.med, pt.thr);
+        fprintf(f, "\n");
+        bench_progress("n = %11llu: sequential %.6f s, 2 processes x%.2f, 2 threads x%.2f",
+                       (unsigned long long)w, pt.seq.med, pt.seq.med / pt.proc.med,
+                       pt.seq.med / pt.thr.med);
+        if (w == (uint64_t)NOTES_N)
+            printf("notes' n = %ld: C sequential %.4f s, speedup at P = 2: processes %.2f, "
+                   "threads %.2f\n", NOTES_N, pt.seq.med, pt.seq.med / pt.proc.med,
+                   pt.seq.med / pt.thr.med);
+        if (w == n)
+            break;
+    }
+}
+
 int main(int argc, char *argv[])
 {
     struct kit_args args = {.workers = 0, .workers_min = 1, .workers_max = 64,
@@ -142,75 +211,21 @@ int main(int argc, char *argv[])
     if (n == 0)
         n = args.quick ? (uint64_t)NOTES_N : calibrate();
 
-    char path[512];
-    snprintf(path, sizeof path, "%s/speedup.tsv", dir);
-    FILE *f = bench_data_open(path, "speedup: note 001's job split over P processes and P threads",
-                              argc, argv);
-    char sumtext[40];
-    fprintf(f, "# n: %llu\n# repeats: %ld\n# sum: %s (checked on every run)\n",
-            (unsigned long long)n, repeats, bench_u128_str(bench_job_expected(n), sumtext));
+    /* speedup.tsv, the file make asks for, is renamed into place last, so
+     * an interrupted run leaves it missing and the next make runs again. */
+    char sp_path[512], work_path[512];
+    snprintf(sp_path, sizeof sp_path, "%s/speedup.tsv", dir);
+    snprintf(work_path, sizeof work_path, "%s/work.tsv", dir);
+    FILE *sp = bench_data_open(sp_path, "speedup: note 001's job split over P processes and P threads",
+                               argc, argv);
+    FILE *work = bench_data_open(work_path, "work: speedup at P = 2 against the steps per process",
+                                 argc, argv);
     bench_progress("n = %llu, P = 1..%u, %ld repeats, %d cores", (unsigned long long)n, maxp,
                    repeats, cores);
-
-    double ts[64];
-    for (long r = 0; r < repeats; r++)
-        ts[r] = time_seq(n);
-    struct bench_stats seq = bench_stats(ts, (size_t)repeats);
-    bench_progress("sequential: %.3f s (median)", seq.med);
-    fprintf(f, "# sequential seconds: median %.6f min %.6f max %.6f\n", seq.med, seq.min, seq.max);
-    fprintf(f, "# p\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
-               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi\n");
-    unsigned ps[64];
-    double proc_sp[64], thr_sp[64];
-    for (unsigned p = 1; p <= maxp; p++) {
-        struct point pt;
-        measure(n, p, (int)repeats, &pt, false);
-        ps[p - 1] = p;
-        proc_sp[p - 1] = seq.med / pt.proc.med;
-        thr_sp[p - 1] = seq.med / pt.thr.med;
-        fprintf(f, "%u", p);
-        put_speedup(f, seq.med, pt.proc);
-        put_speedup(f, seq.med, pt.thr);
-        fprintf(f, "\n");
-        bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f)", p,
-                       pt.proc.med, seq.med / pt.proc.med, pt.thr.med, seq.med / pt.thr.med);
-        if (p == 2 || p == maxp)
-            printf("speedup at P = %u: processes %.2f, threads %.2f (n = %llu, %d cores)\n", p,
-                   seq.med / pt.proc.med, seq.med / pt.thr.med, (unsigned long long)n, cores);
-    }
-    double s_proc = bench_amdahl_fit(ps, proc_sp, maxp, cores);
-    double s_thr = bench_amdahl_fit(ps, thr_sp, maxp, cores);
-    /* The fit goes last, as a comment, so the rows above stay plain data. */
-    fprintf(f, "# amdahl serial fraction: processes %.4f threads %.4f\n", s_proc, s_thr);
-    printf("Amdahl fit, serial fraction: processes %.3f, threads %.3f\n", s_proc, s_thr);
-    bench_data_close(f, path);
-
-    /* Speedup at P = 2 against the work each process gets. */
-    snprintf(path, sizeof path, "%s/work.tsv", dir);
-    f = bench_data_open(path, "work: speedup at P = 2 against the steps per process", argc, argv);
-    fprintf(f, "# repeats: %ld\n# notes_n: %ld\n", repeats, NOTES_N);
-    fprintf(f, "# n\tper_process\tseq_med\tseq_min\tseq_max"
-               "\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
-               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi\n");
-    for (uint64_t w = 1000; w <= n; w = w * 10 > n && w < n ? n : w * 10) {
-        struct point pt;
-        measure(w, 2, (int)repeats, &pt, true);
-        fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f", (unsigned long long)w,
-                (unsigned long long)(w / 2), pt.seq.med, pt.seq.min, pt.seq.max);
-        put_speedup(f, pt.seq.med, pt.proc);
-        put_speedup(f, pt.seq.med, pt.thr);
-        fprintf(f, "\n");
-        bench_progress("n = %11llu: sequential %.6f s, 2 processes x%.2f, 2 threads x%.2f",
-                       (unsigned long long)w, pt.seq.med, pt.seq.med / pt.proc.med,
-                       pt.seq.med / pt.thr.med);
-        if (w == (uint64_t)NOTES_N)
-            printf("notes' n = %ld: C sequential %.4f s, speedup at P = 2: processes %.2f, "
-                   "threads %.2f\n", NOTES_N, pt.seq.med, pt.seq.med / pt.proc.med,
-                   pt.seq.med / pt.thr.med);
-        if (w == n)
-            break;
-    }
-    bench_data_close(f, path);
-    printf("wrote %s/speedup.tsv and %s/work.tsv\n", dir, dir);
+    speedup_series(sp, n, maxp, (int)repeats, cores);
+    work_series(work, n, (int)repeats);
+    bench_data_close(work, work_path);
+    bench_data_close(sp, sp_path);
+    printf("wrote %s and %s\n", sp_path, work_path);
     return 0;
 }

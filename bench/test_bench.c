@@ -100,6 +100,9 @@ Test(bench, amdahl_fit_recovers_the_serial_fraction)
     }
     cr_assert_float_eq(bench_amdahl_fit(p, sp, 8, 4), 0.1, 1e-9);
     cr_assert_float_eq(bench_amdahl_fit(p, sp, 8, 1), 0.0, 1e-12);   /* one core: nothing to fit */
+    for (unsigned i = 0; i < 8; i++)
+        sp[i] = 0.01;                        /* slower than sequential: no gain at all */
+    cr_assert_float_eq(bench_amdahl_fit(p, sp, 8, 4), 1.0, 1e-12);
 }
 
 /* ---- the benchmark programs -------------------------------------------- */
