@@ -203,8 +203,14 @@ int main(int argc, char *argv[])
         fprintf(f, "# python: %s, seconds from its own perf_counter\n", script);
     else
         fprintf(f, "# python: skipped (%s)\n", why);
-    if (python)
-        fprintf(f, "# python/C sequential: %.0fx\n", py[SEQ].med / c[SEQ].med);
+    if (python) {
+        double ratio = py[SEQ].med / c[SEQ].med;
+        fprintf(f, "# python/C sequential: %.0fx\n", ratio);
+        fprintf(f, "# target: C sequential >= 50x faster than Python: %.0fx %s\n", ratio,
+                ratio >= 50 ? "met" : "NOT met");
+        printf("target: C sequential >= 50x faster than Python: %.0fx %s\n", ratio,
+               ratio >= 50 ? "met" : "NOT met");
+    }
     fprintf(f, "# notes: the notes' Python on their machine, n = 10000000 (? = missing)\n");
     fprintf(f, "# variant\tc_med\tc_min\tc_max\tpy_med\tpy_min\tpy_max\tnotes\n");
     for (int v = 0; v < VARIANTS; v++) {
