@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
+
+#include "kit.h"
 
 /* __extension__: unsigned __int128 is a GCC/Clang extension, accepted
  * under -Wpedantic only when marked as one. */
@@ -46,6 +49,13 @@ double bench_threads(const struct bench_range *rs, unsigned p, bench_u128 *sums)
 double bench_run_processes(uint64_t n, unsigned p, bench_u128 *sum);
 double bench_run_threads(uint64_t n, unsigned p, bench_u128 *sum);
 
+/* waitpid(pid) until it ends (again after EINTR, a signal's interruption);
+ * returns the wait status. Dies if waitpid fails otherwise. */
+int bench_wait(pid_t pid);
+/* bench_wait, then fails ("<what> exited with status 1") unless the child
+ * exited with status 0. */
+void bench_reap(pid_t pid, const char *what);
+
 /* min, median and max of n timings (v is sorted in place). */
 struct bench_stats {
     double med, min, max;
@@ -71,6 +81,20 @@ FILE *bench_data_open(const char *path, const char *what, int argc, char *const 
 /* Closes it, checking the write (a full disk must not leave half a file),
  * and gives it its real name. */
 void bench_data_close(FILE *f, const char *path);
+
+/* The command line every benchmark shares: the kit's -h, -q, -w, -n (with
+ * the ranges the program sets in args), -r/--repeats R (1..repeats_max;
+ * default 5, with --quick 3), -o/--out DIR, and --python FILE where python is set
+ * (its default). Bad input: one line and the usage, exit 2. Also names the
+ * program for bench_progress. */
+struct bench_opts {
+    struct kit_args args;
+    long repeats, repeats_max;
+    const char *dir;
+    const char *python;
+};
+void bench_parse(int argc, char *argv[], const char *name, const char *usage,
+                 struct bench_opts *o);
 
 /* One progress line on stderr, "[speedup] ...". */
 void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,7 +20,6 @@
  * Compare with: lessons/03-pool (a pool built from fork and pipes).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,14 +133,8 @@ static void pool_stop(struct pool *pl)
         write_msg(pl->task_fd, &stop, sizeof stop, false);
     if (close(pl->task_fd) == -1 || close(pl->result_fd) == -1)
         kit_die("close");
-    for (unsigned k = 0; k < pl->p; k++) {
-        int status;
-        while (waitpid(pl->pids[k], &status, 0) == -1)
-            if (errno != EINTR)
-                kit_die("waitpid");
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            kit_fail("a pool worker failed");
-    }
+    for (unsigned k = 0; k < pl->p; k++)
+        bench_reap(pl->pids[k], "a pool worker");
 }
 
 /* Runs every task through the pool, chunk tasks per message; returns the
@@ -174,31 +167,15 @@ static double pool_map(struct pool *pl, uint64_t n, uint64_t size, uint64_t chun
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 0, .workers_min = 1, .workers_max = 64,
-                            .count = 0, .count_min = 1000, .count_max = BENCH_N_MAX};
-    long repeats = 0;
-    const char *dir = "plots/data";
-    static const struct option longopts[] = {
-        KIT_LONGOPTS,
-        {"repeats", required_argument, NULL, 'r'},
-        {"out", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
-    kit_set_usage(usage);
-    bench_set_name("granularity");
-    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
-        if (kit_common_opt(opt, &args))
-            continue;
-        if (opt == 'r')
-            repeats = kit_parse_long("--repeats", optarg, 1, 64);
-        else if (opt == 'o')
-            dir = optarg;
-    }
-    kit_no_operands(argc, argv);
+    struct bench_opts o = {.args = {.workers_min = 1, .workers_max = 64, .count_min = 1000,
+                                    .count_max = BENCH_N_MAX},
+                           .repeats_max = 64};
+    bench_parse(argc, argv, "granularity", usage, &o);
+    struct kit_args args = o.args;
+    long repeats = o.repeats;
+    const char *dir = o.dir;
     int cores = bench_cores();
     unsigned p = args.workers ? (unsigned)args.workers : (unsigned)(cores < 64 ? cores : 64);
-    if (repeats == 0)
-        repeats = args.quick ? 3 : 5;
     uint64_t n = args.count ? (uint64_t)args.count : args.quick ? 2000000 : 50000000;
 
     char path[512];

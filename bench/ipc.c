@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <mqueue.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -210,17 +209,6 @@ static pid_t start_child(void)
     return pid;
 }
 
-static void reap(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) == -1)
-        if (errno != EINTR)
-            kit_die("waitpid");
-    char text[64];
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        kit_fail("ipc child %s", kit_status_str(status, text, sizeof text));
-}
-
 /* The child streams count messages per repeat; the parent times each
  * repeat from its "go" to the last message in. Returns false if the kind
  * cannot carry messages this big here. */
@@ -265,7 +253,7 @@ static bool throughput(int kind, size_t size, uint64_t count, int repeats, doubl
         }
         t[r] = kit_now() - t0;
     }
-    reap(pid);
+    bench_reap(pid, "an ipc child");
     if (close(go[WRITE_END]) == -1)
         kit_die("close");
     chan_close(&c);
@@ -318,7 +306,7 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
         t[r] = kit_median(rt, rounds);
     }
     free(rt);
-    reap(pid);
+    bench_reap(pid, "an ipc child");
     chan_close(&there);
     chan_close(&back);
     free(buf);
@@ -332,28 +320,13 @@ static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers_min = 1, .workers_max = 1, .count_min = 1, .count_max = 1};
-    long repeats = 0;
-    const char *dir = "plots/data";
-    static const struct option longopts[] = {
-        KIT_LONGOPTS,
-        {"repeats", required_argument, NULL, 'r'},
-        {"out", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
-    kit_set_usage(usage);
-    bench_set_name("ipc");
-    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
-        if (kit_common_opt(opt, &args))
-            continue;
-        if (opt == 'r')
-            repeats = kit_parse_long("--repeats", optarg, 1, MAX_REPEATS);
-        else if (opt == 'o')
-            dir = optarg;
-    }
-    kit_no_operands(argc, argv);
-    if (repeats == 0)
-        repeats = args.quick ? 3 : 5;
+    struct bench_opts o = {.args = {.workers_min = 1, .workers_max = 1, .count_min = 1,
+                                    .count_max = 1},
+                           .repeats_max = MAX_REPEATS};
+    bench_parse(argc, argv, "ipc", usage, &o);
+    struct kit_args args = o.args;
+    long repeats = o.repeats;
+    const char *dir = o.dir;
     /* bytes per throughput repeat and message caps: small messages are
      * capped by count (each costs system calls), big ones by bytes */
     uint64_t bytes = args.quick ? 2u << 20 : 64u << 20, max_msgs = args.quick ? 2000 : 100000;

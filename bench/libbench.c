@@ -3,6 +3,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -91,10 +92,7 @@ double bench_procs(const struct bench_range *rs, unsigned p, bench_u128 *sums)
     int fork_errno = errno;
     bool all_ok = true;
     for (unsigned k = 0; k < started; k++) {   /* reap every child, even after a failure */
-        int status;
-        while (waitpid(pids[k], &status, 0) == -1)
-            if (errno != EINTR)
-                kit_die("waitpid");
+        int status = bench_wait(pids[k]);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             all_ok = false;
     }
@@ -108,6 +106,23 @@ double bench_procs(const struct bench_range *rs, unsigned p, bench_u128 *sums)
     free(pids);
     kit_shared_free(slot, p * sizeof *slot);
     return t;
+}
+
+int bench_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) == -1)
+        if (errno != EINTR)
+            kit_die("waitpid");
+    return status;
+}
+
+void bench_reap(pid_t pid, const char *what)
+{
+    int status = bench_wait(pid);
+    char text[64];
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        kit_fail("%s %s", what, kit_status_str(status, text, sizeof text));
 }
 
 struct slice {
@@ -297,4 +312,34 @@ void bench_progress(const char *fmt, ...)
     vsnprintf(line + len, sizeof line - (size_t)len, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s\n", line);
+}
+
+void bench_parse(int argc, char *argv[], const char *name, const char *usage,
+                 struct bench_opts *o)
+{
+    struct option longopts[] = {
+        KIT_LONGOPTS,
+        {"repeats", required_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'o'},
+        {"python", required_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
+    };
+    if (o->python == NULL)   /* only notes runs Python: elsewhere --python is unknown */
+        longopts[sizeof longopts / sizeof longopts[0] - 2] = (struct option){NULL, 0, NULL, 0};
+    kit_set_usage(usage);
+    bench_set_name(name);
+    o->dir = "plots/data";
+    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
+        if (kit_common_opt(opt, &o->args))
+            continue;
+        if (opt == 'r')
+            o->repeats = kit_parse_long("--repeats", optarg, 1, o->repeats_max);
+        else if (opt == 'o')
+            o->dir = optarg;
+        else if (opt == 'P')
+            o->python = optarg;
+    }
+    kit_no_operands(argc, argv);
+    if (o->repeats == 0)
+        o->repeats = o->args.quick ? 3 : 5;   /* >= 5 for every real point; quick is a preview */
 }

@@ -15,7 +15,6 @@
  * Compare with: speedup.c (the same job split over 1..P workers).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,10 +107,7 @@ static double run_python(const char *script, int variant, uint64_t n)
     out[len] = '\0';
     if (close(fd[0]) == -1)
         kit_die("close");
-    int status;
-    while (waitpid(pid, &status, 0) == -1)
-        if (errno != EINTR)
-            kit_die("waitpid");
+    int status = bench_wait(pid);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
         return -1;
     char st[64], want[40];
@@ -129,32 +125,13 @@ static double run_python(const char *script, int variant, uint64_t n)
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.count = 0, .count_min = 1, .count_max = BENCH_N_MAX,
-                            .workers_min = 1, .workers_max = 1};
-    long repeats = 0;
-    const char *dir = "plots/data", *script = "bench/notes_job.py";
-    static const struct option longopts[] = {
-        KIT_LONGOPTS,
-        {"repeats", required_argument, NULL, 'r'},
-        {"out", required_argument, NULL, 'o'},
-        {"python", required_argument, NULL, 'P'},
-        {NULL, 0, NULL, 0},
-    };
-    kit_set_usage(usage);
-    bench_set_name("notes");
-    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
-        if (kit_common_opt(opt, &args))
-            continue;
-        if (opt == 'r')
-            repeats = kit_parse_long("--repeats", optarg, 1, 64);
-        else if (opt == 'o')
-            dir = optarg;
-        else if (opt == 'P')
-            script = optarg;
-    }
-    kit_no_operands(argc, argv);
-    if (repeats == 0)
-        repeats = args.quick ? 3 : 5;
+    struct bench_opts o = {.args = {.count_min = 1, .count_max = BENCH_N_MAX, .workers_min = 1,
+                                    .workers_max = 1},
+                           .repeats_max = 64, .python = "bench/notes_job.py"};
+    bench_parse(argc, argv, "notes", usage, &o);
+    struct kit_args args = o.args;
+    long repeats = o.repeats;
+    const char *dir = o.dir, *script = o.python;
     long py_repeats = args.quick ? 1 : repeats;
     uint64_t n = args.count ? (uint64_t)args.count : args.quick ? 1000000 : 10000000;
 

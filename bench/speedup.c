@@ -18,7 +18,6 @@
  * Compare with: granularity.c (the same question for a pool of tasks),
  * lessons/01-fork-join (fork and wait on their own).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,34 +204,18 @@ static void work_series(FILE *f, uint64_t n, int repeats)
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 0, .workers_min = 1, .workers_max = 64,
-                            .count = 0, .count_min = 1, .count_max = BENCH_N_MAX};
-    long repeats = 0;
-    const char *dir = "plots/data";
-    static const struct option longopts[] = {
-        KIT_LONGOPTS,
-        {"repeats", required_argument, NULL, 'r'},
-        {"out", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
-    kit_set_usage(usage);
-    bench_set_name("speedup");
-    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
-        if (kit_common_opt(opt, &args))
-            continue;
-        if (opt == 'r')
-            repeats = kit_parse_long("--repeats", optarg, 1, 64);
-        else if (opt == 'o')
-            dir = optarg;
-    }
-    kit_no_operands(argc, argv);
+    struct bench_opts o = {.args = {.workers_min = 1, .workers_max = 64, .count_min = 1,
+                                    .count_max = BENCH_N_MAX},
+                           .repeats_max = 64};
+    bench_parse(argc, argv, "speedup", usage, &o);
+    struct kit_args args = o.args;
+    long repeats = o.repeats;
+    const char *dir = o.dir;
 
     int cores = bench_cores();
     unsigned maxp = args.workers ? (unsigned)args.workers : (unsigned)(2 * cores > 8 ? 2 * cores : 8);
     if (maxp > 64)
         maxp = 64;   /* the timing arrays hold 64 points */
-    if (repeats == 0)
-        repeats = args.quick ? 3 : 5;
     uint64_t n = (uint64_t)args.count;
     if (n == 0)
         n = args.quick ? (uint64_t)NOTES_N : calibrate();

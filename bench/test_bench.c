@@ -227,34 +227,23 @@ Test(bench, ipc_writes_well_formed_data_and_leaves_no_queue)
 Test(bench, bad_input_is_a_usage_error)
 {
     static const char *const progs[] = {"speedup", "notes", "granularity", "ipc"};
-    for (size_t i = 0; i < 4; i++) {
-        const char *p = prog(progs[i]);
-        struct lesson_run r = RUN(p, 10, "--bogus");
-        assert_usage_error(r);
-        run_free(&r);
-        r = RUN(p, 10, "-r", "many");
-        assert_usage_error(r);
-        run_free(&r);
-        r = RUN(p, 10, "-r", "0");
-        assert_usage_error(r);
-        run_free(&r);
-        r = RUN(p, 10, "-r", "-3");
-        assert_usage_error(r);
-        run_free(&r);
-        r = RUN(p, 10, "-r", "99999999999999999999");
-        assert_usage_error(r);
-        run_free(&r);
-        r = RUN(p, 10, "stray");
+    /* unknown option, not a number, zero, negative, huge, a stray operand */
+    static const char *const bad[][2] = {{"--bogus", NULL}, {"-r", "many"}, {"-r", "0"},
+                                         {"-r", "-3"}, {"-r", "99999999999999999999"},
+                                         {"stray", NULL}};
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++) {
+            struct lesson_run r = RUN(prog(progs[i]), 10, bad[j][0], bad[j][1]);
+            assert_usage_error(r);
+            run_free(&r);
+        }
+    static const char *const more[][3] = {{"speedup", "-n", "5000000000"},   /* past BENCH_N_MAX */
+                                          {"speedup", "-w", "0"},
+                                          {"granularity", "-w", "65"},
+                                          {"ipc", "--python", "x"}};   /* notes only */
+    for (size_t j = 0; j < sizeof more / sizeof more[0]; j++) {
+        struct lesson_run r = RUN(prog(more[j][0]), 10, more[j][1], more[j][2]);
         assert_usage_error(r);
         run_free(&r);
     }
-    struct lesson_run r = RUN(prog("speedup"), 10, "-n", "5000000000");   /* past BENCH_N_MAX */
-    assert_usage_error(r);
-    run_free(&r);
-    r = RUN(prog("speedup"), 10, "-w", "0");
-    assert_usage_error(r);
-    run_free(&r);
-    r = RUN(prog("granularity"), 10, "-w", "65");
-    assert_usage_error(r);
-    run_free(&r);
 }
