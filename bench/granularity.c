@@ -182,36 +182,36 @@ int main(int argc, char *argv[])
     snprintf(path, sizeof path, "%s/granularity.tsv", dir);
     FILE *f = bench_data_open(path, "granularity: the job cut into tasks, run through a pool",
                               argc, argv);
-    double ts[64];
-    for (long r = 0; r < repeats; r++) {
-        double t0 = kit_now();
-        if (bench_job(0, n) != bench_job_expected(n))
-            kit_fail("sequential sum wrong");
-        ts[r] = kit_now() - t0;
-    }
-    struct bench_stats seq = bench_stats(ts, (size_t)repeats);
     fprintf(f, "# n: %llu\n# workers: %u\n# repeats: %ld\n", (unsigned long long)n, p, repeats);
-    fprintf(f, "# sequential seconds: median %.6f min %.6f max %.6f\n", seq.med, seq.min, seq.max);
     fprintf(f, "# task_size\ttasks\tsingle_med\tsingle_min\tsingle_max\tsingle_speedup\tsingle_sp_lo"
                "\tsingle_sp_hi\tchunk\tchunked_med\tchunked_min\tchunked_max\tchunked_speedup"
-               "\tchunked_sp_lo\tchunked_sp_hi\n");
-    bench_progress("n = %llu, pool of %u, sequential %.4f s", (unsigned long long)n, p, seq.med);
+               "\tchunked_sp_lo\tchunked_sp_hi\tseq_med\tseq_min\tseq_max\n");
+    bench_progress("n = %llu, pool of %u", (unsigned long long)n, p);
 
     struct pool pl;
     pool_start(&pl, p);
     for (uint64_t size = 100; size <= n; size *= 10) {
         uint64_t tasks = (n + size - 1) / size;
         uint64_t chunk = (tasks + 4 * p - 1) / (4 * p);
-        double t1[64], tc[64];
-        for (long r = 0; r < repeats; r++) {   /* both modes in turn: load hits both alike */
+        double ts[64], t1[64], tc[64];
+        /* sequential and both modes in turn, repeat by repeat: load that
+         * comes and goes hits all three alike */
+        for (long r = 0; r < repeats; r++) {
+            double t0 = kit_now();
+            if (bench_job(0, n) != bench_job_expected(n))
+                kit_fail("sequential sum wrong");
+            ts[r] = kit_now() - t0;
             t1[r] = pool_map(&pl, n, size, 1);
             tc[r] = pool_map(&pl, n, size, chunk);
         }
+        struct bench_stats seq = bench_stats(ts, (size_t)repeats);
         struct bench_stats s1 = bench_stats(t1, (size_t)repeats), sc = bench_stats(tc, (size_t)repeats);
-        fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f\t%.4f\t%.4f\t%.4f\t%llu\t%.6f\t%.6f\t%.6f\t%.4f\t%.4f\t%.4f\n",
+        fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f\t%.4f\t%.4f\t%.4f\t%llu\t%.6f\t%.6f\t%.6f\t%.4f\t%.4f\t%.4f"
+                   "\t%.6f\t%.6f\t%.6f\n",
                 (unsigned long long)size, (unsigned long long)tasks, s1.med, s1.min, s1.max,
                 seq.med / s1.med, seq.med / s1.max, seq.med / s1.min, (unsigned long long)chunk,
-                sc.med, sc.min, sc.max, seq.med / sc.med, seq.med / sc.max, seq.med / sc.min);
+                sc.med, sc.min, sc.max, seq.med / sc.med, seq.med / sc.max, seq.med / sc.min,
+                seq.med, seq.min, seq.max);
         bench_progress("task size %9llu (%8llu tasks): one per message x%.2f, chunks of %llu x%.2f",
                        (unsigned long long)size, (unsigned long long)tasks, seq.med / s1.med,
                        (unsigned long long)chunk, seq.med / sc.med);
