@@ -329,8 +329,8 @@ int main(int argc, char *argv[])
     const char *dir = o.dir;
     /* bytes per throughput repeat and message caps: small messages are
      * capped by count (each costs system calls), big ones by bytes */
-    uint64_t bytes = args.quick ? 2u << 20 : 64u << 20, max_msgs = args.quick ? 2000 : 100000;
-    uint64_t rt_bytes = args.quick ? 1u << 20 : 16u << 20, max_rounds = args.quick ? 300 : 5000;
+    uint64_t bytes = args.quick ? 2u << 20 : 64u << 20, max_msgs = args.quick ? 2000 : 50000;
+    uint64_t rt_bytes = args.quick ? 1u << 20 : 16u << 20, max_rounds = args.quick ? 300 : 2000;
 
     char path[512];
     snprintf(path, sizeof path, "%s/ipc.tsv", dir);
