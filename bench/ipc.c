@@ -38,6 +38,7 @@ enum { PIPE, SOCKET, RING, MQUEUE, KINDS };
 static const char *const kind_name[KINDS] = {"pipe", "socketpair", "shm_ring", "mqueue"};
 #define RING_SLOTS 8
 #define MAX_REPEATS 16
+#define WARM_UP 50   /* untimed round trips before each latency measurement */
 
 static const char usage[] =
     "usage: ipc [-q] [-r REPEATS] [-o DIR]\n"
@@ -279,7 +280,7 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
     if (pid == 0) {
         chan_side(&there, false);
         chan_side(&back, true);
-        for (uint64_t i = 0; i < rounds * (uint64_t)repeats; i++) {
+        for (uint64_t i = 0; i < WARM_UP + rounds * (uint64_t)repeats; i++) {
             chan_recv(&there, buf);
             chan_send(&back, buf);
         }
@@ -291,6 +292,12 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
     double *rt = calloc(rounds, sizeof *rt);
     if (rt == NULL)
         kit_die("calloc");
+    for (uint64_t i = 0; i < WARM_UP; i++) {   /* untimed: the first round trips wake */
+        stamp(buf, i);                           /* both processes from a deep sleep */
+        chan_send(&there, buf);
+        chan_recv(&back, buf);
+        check_stamp(buf, i, kind);
+    }
     for (int r = 0; r < repeats; r++) {
         for (uint64_t i = 0; i < rounds; i++) {
             double t0 = kit_now();
