@@ -152,7 +152,9 @@ run_bench    = @echo "make plots: running $< $(BENCH_ARGS) (progress below)" >&2
 
 $(PLOT_DATA)/speedup.tsv: $(BUILD)/bench/speedup
 	$(run_bench)
-$(PLOT_DATA)/work.tsv: $(PLOT_DATA)/speedup.tsv ;   # written by the same run
+# work.tsv is written by the same run (and renamed into place just before
+# speedup.tsv, so an interrupted run leaves speedup.tsv missing): no recipe.
+$(PLOT_DATA)/work.tsv: $(PLOT_DATA)/speedup.tsv ;
 $(PLOT_DATA)/notes.tsv: $(BUILD)/bench/notes bench/notes_job.py | $(PLOT_DATA)/speedup.tsv
 	$(run_bench)
 $(PLOT_DATA)/granularity.tsv: $(BUILD)/bench/granularity | $(PLOT_DATA)/notes.tsv

@@ -12,7 +12,7 @@
  *                about 0.6 s, so start-up costs are small beside the work
  *   work.tsv     speedup at P = 2 against the work per process, from 1,000
  *                steps to n: where fork and thread start-up eat the gain
- *                (the notes' n = 10,000,000 takes C only ~40 ms)
+ *                (the notes' n = 10,000,000 is only milliseconds of C)
  *
  * Usage: build/bench/speedup [-q] [-n N] [-w MAXP] [-r REPEATS] [-o DIR]
  * Compare with: granularity.c (the same question for a pool of tasks),
