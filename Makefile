@@ -77,7 +77,7 @@ $(TEST_BIN): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BENCH_LIB) $(LIBKIT)
 # ---- entry points --------------------------------------------------------
 .DEFAULT_GOAL := all
 .PHONY: all test check valgrind sanitize clang bench plots deps need-criterion \
-        need-check-tools help clean
+        need-check-tools need-gnuplot help clean
 
 all: $(LESSON_BINS) $(BENCH_BINS)
 
@@ -122,10 +122,59 @@ clang:
 	$(MAKE) --no-print-directory CC=clang BUILD=build/clang BINDIR=build/clang all build/clang/run-tests
 
 bench: $(BENCH_BINS)
-	@if [ -z "$(BENCH_BINS)" ]; then echo "no benchmarks yet"; fi
 
-plots: bench
-	@echo "no charts yet: the benchmarks come first"
+# The tests run the benchmarks too (well-formed data), so the test binary
+# needs them built beside it, in the same BUILD directory.
+$(TEST_BIN): | $(BENCH_BINS)
+
+# ---- charts: bench/NAME -> plots/data/*.tsv -> plots/*.png and *.svg -------
+# Each benchmark runs when its data file is missing or older than the
+# benchmark binary (the binary is rebuilt when its source changes). Each
+# plots/NAME.gp names the data files it reads on a "# data:" line, and is
+# drawn twice: pngcairo and svg. QUICK=1 runs the reduced benchmarks
+# (--quick) and keeps data and charts in plots/data/quick, so a quick run
+# never overwrites the real charts. The order-only prerequisites (after |)
+# run the benchmarks one after another even under make -j: two at once
+# would each measure the other.
+ifeq ($(QUICK),1)
+PLOT_DATA  := plots/data/quick
+PLOT_OUT   := plots/data/quick
+BENCH_ARGS := --quick
+else
+PLOT_DATA  := plots/data
+PLOT_OUT   := plots
+BENCH_ARGS :=
+endif
+CHART_NAMES := $(patsubst plots/%.gp,%,$(wildcard plots/*.gp))
+CHARTS      := $(foreach c,$(CHART_NAMES),$(PLOT_OUT)/$c.png $(PLOT_OUT)/$c.svg)
+run_bench    = @echo "make plots: running $< $(BENCH_ARGS) (progress below)" >&2; \
+               $< $(BENCH_ARGS) --out $(PLOT_DATA)
+
+$(PLOT_DATA)/speedup.tsv: $(BUILD)/bench/speedup
+	$(run_bench)
+# work.tsv is written by the same run (and renamed into place just before
+# speedup.tsv, so an interrupted run leaves speedup.tsv missing): no recipe.
+$(PLOT_DATA)/work.tsv: $(PLOT_DATA)/speedup.tsv ;
+$(PLOT_DATA)/notes.tsv: $(BUILD)/bench/notes bench/notes_job.py | $(PLOT_DATA)/speedup.tsv
+	$(run_bench)
+$(PLOT_DATA)/granularity.tsv: $(BUILD)/bench/granularity | $(PLOT_DATA)/notes.tsv
+	$(run_bench)
+$(PLOT_DATA)/ipc.tsv: $(BUILD)/bench/ipc | $(PLOT_DATA)/granularity.tsv
+	$(run_bench)
+
+define chart_rule
+$(PLOT_OUT)/$1.$2: plots/$1.gp plots/style.inc $(addprefix $(PLOT_DATA)/,$(shell sed -n 's/^# data: //p' plots/$1.gp))
+	@echo "make plots: drawing $$@" >&2
+	@gnuplot -e "data='$(PLOT_DATA)'; out='$$@'; fmt='$2'" plots/$1.gp
+endef
+$(foreach c,$(CHART_NAMES),$(foreach t,png svg,$(eval $(call chart_rule,$c,$t))))
+
+plots: need-gnuplot $(CHARTS)
+	@echo "make plots: data in $(PLOT_DATA)/, charts:"
+	@for c in $(CHARTS); do echo "  $$c"; done
+
+need-gnuplot:
+	@command -v gnuplot >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
 
 # ---- dependencies (Debian/Ubuntu) ----------------------------------------
 DEB_PACKAGES := pkg-config libcriterion-dev gnuplot-nox valgrind clang
@@ -162,7 +211,8 @@ help:
 	@echo "  make test       the Criterion suites (libkit and every lesson)"
 	@echo "  make check      test + sanitizers + valgrind + clang build (what CI runs)"
 	@echo "  make bench      build the benchmarks"
-	@echo "  make plots      run missing or stale benchmarks and draw the charts"
+	@echo "  make plots      run missing or stale benchmarks (a few minutes), draw plots/*.png, *.svg"
+	@echo "  make plots QUICK=1   the same, reduced, in under a minute (plots/data/quick/)"
 	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
 	@echo "  make clean      remove build/ and the lesson binaries"
 	@echo

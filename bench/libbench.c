@@ -1,0 +1,346 @@
+/* libbench.c - the job, the split, timed process and thread runs, and the
+ * data-file header that every mpkit benchmark shares. */
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kit.h"
+
+bench_u128 bench_job(uint64_t lo, uint64_t hi)
+{
+    bench_u128 res = 0;
+    for (uint64_t i = lo; i < hi; i++) {
+        /* An empty asm that "changes" i: the compiler can no longer see the
+         * loop as a polynomial and replace it by its closed form, so the
+         * benchmark really does the notes' 10 million steps. */
+        __asm__ volatile("" : "+r"(i));
+        uint64_t sq = i * i;            /* fits: i < 2^32 */
+        res += i + sq + (bench_u128)sq * i;
+    }
+    return res;
+}
+
+bench_u128 bench_job_expected(uint64_t n)
+{
+    if (n == 0)
+        return 0;
+    /* sum i = n(n-1)/2, sum i^2 = (n-1)n(2n-1)/6, sum i^3 = (n(n-1)/2)^2 */
+    bench_u128 m = n;
+    bench_u128 s1 = m * (m - 1) / 2;
+    bench_u128 s2 = (m - 1) * m * (2 * m - 1) / 6;
+    return s1 + s2 + s1 * s1;
+}
+
+char *bench_u128_str(bench_u128 v, char *buf)
+{
+    char tmp[40];
+    size_t len = 0;
+    do {
+        tmp[len++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = tmp[len - 1 - i];
+    buf[len] = '\0';
+    return buf;
+}
+
+struct bench_range bench_split(uint64_t n, unsigned parts, unsigned k)
+{
+    /* q whole steps each, and the first r parts one more: no n * k product,
+     * so no overflow however large n is. */
+    uint64_t q = n / parts, r = n % parts;
+    struct bench_range s;
+    s.lo = k * q + (k < r ? k : r);
+    s.hi = s.lo + q + (k < r ? 1 : 0);
+    return s;
+}
+
+double bench_procs(const struct bench_range *rs, unsigned p, bench_u128 *sums)
+{
+    /* One slot per child in memory that parent and children share: fork
+     * gives each child a copy of ordinary memory, so a result written
+     * there would never reach the parent. */
+    bench_u128 *slot = kit_shared_alloc(p * sizeof *slot);
+    pid_t *pids = calloc(p, sizeof *pids);
+    if (pids == NULL)
+        kit_die("calloc");
+    fflush(NULL);   /* nothing buffered may be copied into the children */
+
+    double t0 = kit_now();
+    unsigned started = 0;
+    for (; started < p; started++) {
+        pid_t pid = fork();
+        if (pid == -1)
+            break;
+        if (pid == 0) {
+            slot[started] = bench_job(rs[started].lo, rs[started].hi);
+            free(pids);   /* the child's copy: _exit frees nothing, valgrind checks children */
+            _exit(0);
+        }
+        pids[started] = pid;
+    }
+    int fork_errno = errno;
+    bool all_ok = true;
+    for (unsigned k = 0; k < started; k++) {   /* reap every child, even after a failure */
+        int status = bench_wait(pids[k]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            all_ok = false;
+    }
+    double t = kit_now() - t0;
+    if (started < p)
+        kit_die_err("fork", fork_errno);
+    if (!all_ok)
+        kit_fail("a benchmark child failed");
+    for (unsigned k = 0; k < p; k++)
+        sums[k] = slot[k];
+    free(pids);
+    kit_shared_free(slot, p * sizeof *slot);
+    return t;
+}
+
+int bench_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) == -1)
+        if (errno != EINTR)
+            kit_die("waitpid");
+    return status;
+}
+
+void bench_reap(pid_t pid, const char *what)
+{
+    int status = bench_wait(pid);
+    char text[64];
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        kit_fail("%s %s", what, kit_status_str(status, text, sizeof text));
+}
+
+struct slice {
+    pthread_t tid;
+    struct bench_range range;
+    bench_u128 sum;
+};
+
+static void *thread_job(void *arg)
+{
+    struct slice *s = arg;
+    s->sum = bench_job(s->range.lo, s->range.hi);   /* threads share memory: no copy */
+    return NULL;
+}
+
+double bench_threads(const struct bench_range *rs, unsigned p, bench_u128 *sums)
+{
+    struct slice *sl = calloc(p, sizeof *sl);
+    if (sl == NULL)
+        kit_die("calloc");
+    double t0 = kit_now();
+    for (unsigned k = 0; k < p; k++) {
+        sl[k].range = rs[k];
+        int e = pthread_create(&sl[k].tid, NULL, thread_job, &sl[k]);
+        if (e != 0)
+            kit_die_err("pthread_create", e);
+    }
+    for (unsigned k = 0; k < p; k++) {
+        int e = pthread_join(sl[k].tid, NULL);
+        if (e != 0)
+            kit_die_err("pthread_join", e);
+    }
+    double t = kit_now() - t0;
+    for (unsigned k = 0; k < p; k++)
+        sums[k] = sl[k].sum;
+    free(sl);
+    return t;
+}
+
+/* The split and the adding up are outside the timing in both runners, so
+ * processes and threads are timed over exactly the same steps. */
+static double run_split(uint64_t n, unsigned p, bench_u128 *sum,
+                        double (*runner)(const struct bench_range *, unsigned, bench_u128 *))
+{
+    struct bench_range *rs = calloc(p, sizeof *rs);
+    bench_u128 *sums = calloc(p, sizeof *sums);
+    if (rs == NULL || sums == NULL)
+        kit_die("calloc");
+    for (unsigned k = 0; k < p; k++)
+        rs[k] = bench_split(n, p, k);
+    double t = runner(rs, p, sums);
+    *sum = 0;
+    for (unsigned k = 0; k < p; k++)
+        *sum += sums[k];
+    free(rs);
+    free(sums);
+    return t;
+}
+
+double bench_run_processes(uint64_t n, unsigned p, bench_u128 *sum)
+{
+    return run_split(n, p, sum, bench_procs);
+}
+
+double bench_run_threads(uint64_t n, unsigned p, bench_u128 *sum)
+{
+    return run_split(n, p, sum, bench_threads);
+}
+
+struct bench_stats bench_stats(double *v, size_t n)
+{
+    struct bench_stats s;
+    s.med = kit_median(v, n);   /* sorts v */
+    s.min = v[0];
+    s.max = v[n - 1];
+    return s;
+}
+
+double bench_amdahl_fit(const unsigned *p, const double *speedup, size_t n, int cores)
+{
+    double sxy = 0, sxx = 0;
+    for (size_t i = 0; i < n; i++) {
+        double q = p[i] < (unsigned)cores ? p[i] : (unsigned)cores;
+        double x = 1 - 1 / q, y = 1 / speedup[i] - 1 / q;
+        sxy += x * y;
+        sxx += x * x;
+    }
+    if (sxx == 0)
+        return 0;   /* one core: nothing to fit, no serial part seen */
+    /* Amdahl knows no slowdown: a run slower than sequential (start-up
+     * costs bigger than the work) fits as s = 1, "no gain at all" */
+    double s = sxy / sxx;
+    return s < 0 ? 0 : s > 1 ? 1 : s;
+}
+
+int bench_cores(void)
+{
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    return c > 0 ? (int)c : 1;
+}
+
+const char *bench_cpu_model(void)
+{
+    static char model[128] = "unknown CPU";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL)
+        return model;
+    char line[256];
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+            snprintf(model, sizeof model, "%s", colon + 2);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    }
+    fclose(f);
+    return model;
+}
+
+static void make_parent_dirs(const char *path)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+            kit_die("mkdir");
+        *p = '/';
+    }
+}
+
+FILE *bench_data_open(const char *path, const char *what, int argc, char *const argv[])
+{
+    make_parent_dirs(path);
+    /* Written as NAME.part and renamed when complete: a run that fails or
+     * is interrupted never leaves a half file that make would take as fresh. */
+    char part[520];
+    snprintf(part, sizeof part, "%s.part", path);
+    FILE *f = fopen(part, "w");
+    if (f == NULL)
+        kit_die("fopen");
+    struct utsname u;
+    if (uname(&u) == -1)
+        kit_die("uname");
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) == -1)
+        load[0] = load[1] = load[2] = -1;
+    time_t now = time(NULL);
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+
+    fprintf(f, "# mpkit %s\n# command:", what);
+    for (int i = 0; i < argc; i++)
+        fprintf(f, " %s", argv[i]);
+    fprintf(f, "\n# cores: %d\n# cpu: %s\n", bench_cores(), bench_cpu_model());
+    fprintf(f, "# kernel: %s %s %s\n# date: %s\n", u.sysname, u.release, u.machine, date);
+    fprintf(f, "# load average: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+    return f;
+}
+
+void bench_data_close(FILE *f, const char *path)
+{
+    if (ferror(f) || fclose(f) == EOF)
+        kit_fail("writing %s failed", path);
+    char part[520];
+    snprintf(part, sizeof part, "%s.part", path);
+    if (rename(part, path) == -1)
+        kit_die("rename");
+}
+
+static const char *bench_name = "bench";
+
+void bench_set_name(const char *name)
+{
+    bench_name = name;
+}
+
+void bench_progress(const char *fmt, ...)
+{
+    char line[512];
+    int len = snprintf(line, sizeof line, "[%s %5.1f s] ", bench_name, kit_elapsed_ms() / 1000);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + len, sizeof line - (size_t)len, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", line);
+}
+
+void bench_parse(int argc, char *argv[], const char *name, const char *usage,
+                 struct bench_opts *o)
+{
+    struct option longopts[] = {
+        KIT_LONGOPTS,
+        {"repeats", required_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'o'},
+        {"python", required_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
+    };
+    if (o->python == NULL)   /* only notes runs Python: elsewhere --python is unknown */
+        longopts[sizeof longopts / sizeof longopts[0] - 2] = (struct option){NULL, 0, NULL, 0};
+    kit_set_usage(usage);
+    bench_set_name(name);
+    o->dir = "plots/data";
+    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
+        if (kit_common_opt(opt, &o->args))
+            continue;
+        if (opt == 'r')
+            o->repeats = kit_parse_long("--repeats", optarg, 1, o->repeats_max);
+        else if (opt == 'o')
+            o->dir = optarg;
+        else if (opt == 'P')
+            o->python = optarg;
+    }
+    kit_no_operands(argc, argv);
+    if (o->repeats == 0)
+        o->repeats = o->args.quick ? 3 : 5;   /* >= 5 for every real point; quick is a preview */
+}

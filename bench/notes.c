@@ -1,0 +1,215 @@
+/* notes.c - note 001's exact comparison, in C and in the notes' Python.
+ *
+ * The notes run their job (the sum of i + i^2 + i^3 for i < 10,000,000)
+ * twice: in sequence 9.24 s, in 2 processes 5.09 s, in 2 threads 9.34 s.
+ * This program does the same three things in C (the job twice in a row;
+ * fork twice and wait; pthread_create twice and join) and, when python3 is
+ * there, runs the notes' own code (bench/notes_job.py) the same way, so one
+ * chart shows C and Python side by side on one machine. Every result is
+ * checked against the closed form; a Python result too.
+ *
+ * Writes notes.tsv: one row per variant, C and Python timings (median, min,
+ * max of `repeats` runs), and the notes' own figures for reference.
+ *
+ * Usage: build/bench/notes [-q] [-n N] [-r REPEATS] [-o DIR] [--python SCRIPT]
+ * Compare with: speedup.c (the same job split over 1..P workers).
+ */
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "kit.h"
+
+extern char **environ;
+
+static const char usage[] =
+    "usage: notes [-q] [-n N] [-r REPEATS] [-o DIR] [--python SCRIPT]\n"
+    "  -q, --quick        n = 1,000,000 and 1 Python repeat: about a second\n"
+    "  -n, --count N      steps in the job (default 10,000,000, the notes' n)\n"
+    "  -r, --repeats R    timings per point (default 5, quick 3; Python quick 1)\n"
+    "  -o, --out DIR      where notes.tsv goes (default plots/data)\n"
+    "      --python FILE  the notes' code (default bench/notes_job.py); 'none' skips Python\n"
+    "  -h, --help         this text\n";
+
+enum { SEQ, PROC, THREAD, VARIANTS };
+static const char *const variant_name[VARIANTS] = {"sequential", "2_processes", "2_threads"};
+static const char *const py_mode[VARIANTS] = {"seq", "proc", "thread"};
+static const double notes_seconds[VARIANTS] = {9.241755, 5.089700, 9.338062};
+
+/* One C run of a variant: the job twice, whole each time, as in the notes. */
+static double run_c(int variant, uint64_t n)
+{
+    struct bench_range both[2] = {{0, n}, {0, n}};
+    bench_u128 sums[2];
+    double t;
+    if (variant == SEQ) {
+        double t0 = kit_now();
+        sums[0] = bench_job(0, n);
+        sums[1] = bench_job(0, n);
+        t = kit_now() - t0;
+    } else if (variant == PROC) {
+        t = bench_procs(both, 2, sums);
+    } else {
+        t = bench_threads(both, 2, sums);
+    }
+    if (sums[0] != bench_job_expected(n) || sums[1] != bench_job_expected(n))
+        kit_fail("C %s: wrong sum", variant_name[variant]);
+    return t;
+}
+
+/* One Python run: python3 SCRIPT MODE N with stdout into a pipe. Returns
+ * the seconds it printed, or -1 when python3 cannot be started. */
+static double run_python(const char *script, int variant, uint64_t n)
+{
+    int fd[2];
+    if (pipe(fd) == -1)
+        kit_die("pipe");
+    posix_spawn_file_actions_t fa;
+    int e = posix_spawn_file_actions_init(&fa);
+    if (e == 0)
+        e = posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+    if (e == 0)
+        e = posix_spawn_file_actions_addclose(&fa, fd[0]);
+    if (e != 0)
+        kit_die_err("posix_spawn_file_actions", e);
+    char ntext[32];
+    snprintf(ntext, sizeof ntext, "%llu", (unsigned long long)n);
+    char *argv[] = {"python3", (char *)script, (char *)py_mode[variant], ntext, NULL};
+    pid_t pid;
+    fflush(NULL);
+    e = posix_spawnp(&pid, "python3", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (close(fd[1]) == -1)   /* else read() would never see end-of-file */
+        kit_die("close");
+    if (e != 0) {
+        if (close(fd[0]) == -1)
+            kit_die("close");
+        if (e == ENOENT)
+            return -1;
+        kit_die_err("posix_spawnp python3", e);
+    }
+    char out[256];
+    size_t len = 0;
+    for (;;) {
+        ssize_t got = read(fd[0], out + len, sizeof out - 1 - len);
+        if (got == -1 && errno == EINTR)
+            continue;
+        if (got == -1)
+            kit_die("read");
+        if (got == 0 || (len += (size_t)got) == sizeof out - 1)
+            break;
+    }
+    out[len] = '\0';
+    if (close(fd[0]) == -1)
+        kit_die("close");
+    int status = bench_wait(pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return -1;
+    char st[64], want[40];
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        kit_fail("python3 %s %s: %s", script, py_mode[variant], kit_status_str(status, st, sizeof st));
+    double seconds;
+    char r1[64], r2[64];
+    bench_u128_str(bench_job_expected(n), want);
+    if (sscanf(out, "%lf %63s %63s", &seconds, r1, r2) != 3 || strcmp(r1, want) != 0 ||
+        strcmp(r2, want) != 0)
+        kit_fail("python3 %s %s: expected '<seconds> %s %s', got '%s'", script,
+                 py_mode[variant], want, want, out);
+    return seconds;
+}
+
+int main(int argc, char *argv[])
+{
+    struct bench_opts o = {.args = {.count_min = 1, .count_max = BENCH_N_MAX, .workers_min = 1,
+                                    .workers_max = 1},
+                           .repeats_max = 64, .python = "bench/notes_job.py"};
+    bench_parse(argc, argv, "notes", usage, &o);
+    struct kit_args args = o.args;
+    long repeats = o.repeats;
+    const char *dir = o.dir, *script = o.python;
+    long py_repeats = args.quick ? 1 : repeats;
+    uint64_t n = args.count ? (uint64_t)args.count : args.quick ? 1000000 : 10000000;
+
+    bool python = strcmp(script, "none") != 0;
+    char why[160] = "";
+    if (python && access(script, R_OK) == -1) {
+        snprintf(why, sizeof why, "%s not readable (run from the top of the tree)", script);
+        python = false;
+    } else if (!python) {
+        snprintf(why, sizeof why, "--python none");
+    }
+
+    struct bench_stats c[VARIANTS], py[VARIANTS];
+    for (int v = 0; v < VARIANTS; v++) {
+        double t[64];
+        for (long r = 0; r < repeats; r++)
+            t[r] = run_c(v, n);
+        c[v] = bench_stats(t, (size_t)repeats);
+        bench_progress("C %-12s %.4f s (median of %ld)", variant_name[v], c[v].med, repeats);
+    }
+    for (int v = 0; v < VARIANTS && python; v++) {
+        double t[64];
+        for (long r = 0; r < py_repeats && python; r++) {
+            t[r] = run_python(script, v, n);
+            if (t[r] < 0) {
+                snprintf(why, sizeof why, "python3 not found");
+                python = false;
+            }
+        }
+        if (python) {
+            py[v] = bench_stats(t, (size_t)py_repeats);
+            bench_progress("Python %-12s %.3f s (median of %ld)", variant_name[v], py[v].med,
+                           py_repeats);
+        }
+    }
+    if (!python)
+        bench_progress("Python skipped: %s", why);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/notes.tsv", dir);
+    FILE *f = bench_data_open(path, "notes: note 001's job twice, in sequence, 2 processes, 2 threads",
+                              argc, argv);
+    fprintf(f, "# n: %llu\n# repeats: C %ld, Python %ld\n", (unsigned long long)n, repeats,
+            python ? py_repeats : 0);
+    if (python)
+        fprintf(f, "# python: %s, seconds from its own perf_counter\n", script);
+    else
+        fprintf(f, "# python: skipped (%s)\n", why);
+    if (python) {
+        double ratio = py[SEQ].med / c[SEQ].med;
+        fprintf(f, "# python/C sequential: %.0fx\n", ratio);
+        fprintf(f, "# target: C sequential >= 50x faster than Python: %.0fx %s\n", ratio,
+                ratio >= 50 ? "met" : "NOT met");
+        printf("target: C sequential >= 50x faster than Python: %.0fx %s\n", ratio,
+               ratio >= 50 ? "met" : "NOT met");
+    }
+    fprintf(f, "# notes: the notes' Python on their machine, n = 10000000 (? = missing)\n");
+    fprintf(f, "# variant\tc_med\tc_min\tc_max\tpy_med\tpy_min\tpy_max\tnotes\n");
+    for (int v = 0; v < VARIANTS; v++) {
+        fprintf(f, "%s\t%.6f\t%.6f\t%.6f", variant_name[v], c[v].med, c[v].min, c[v].max);
+        if (python)
+            fprintf(f, "\t%.6f\t%.6f\t%.6f", py[v].med, py[v].min, py[v].max);
+        else
+            fprintf(f, "\t?\t?\t?");
+        fprintf(f, "\t%.6f\n", notes_seconds[v]);
+    }
+    bench_data_close(f, path);
+
+    printf("C, job twice (n = %llu): sequential %.4f s, 2 processes %.4f s (x%.2f), "
+           "2 threads %.4f s (x%.2f)\n", (unsigned long long)n, c[SEQ].med, c[PROC].med,
+           c[SEQ].med / c[PROC].med, c[THREAD].med, c[SEQ].med / c[THREAD].med);
+    if (python)
+        printf("Python, job twice: sequential %.3f s, 2 processes %.3f s (x%.2f), 2 threads "
+               "%.3f s (x%.2f); C is %.0fx faster sequentially\n", py[SEQ].med, py[PROC].med,
+               py[SEQ].med / py[PROC].med, py[THREAD].med, py[SEQ].med / py[THREAD].med,
+               py[SEQ].med / c[SEQ].med);
+    else
+        printf("Python skipped: %s\n", why);
+    printf("wrote %s\n", path);
+    return 0;
+}

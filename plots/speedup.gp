@@ -1,0 +1,33 @@
+# speedup.gp - speedup of note 001's job against the number of workers P,
+# processes and threads, with the ideal line and an Amdahl fit.
+# data: speedup.tsv
+load 'plots/style.inc'
+f = data.'/speedup.tsv'
+cores = int(header(f, 'cores'))
+n = header(f, 'n')
+fit_line = header(f, 'amdahl serial fraction')
+s_proc = real(word(fit_line, 2))
+s_thr = real(word(fit_line, 4))
+if (fmt eq "png") print sprintf("speedup.gp: Amdahl fit, serial fraction: processes %.4f, threads %.4f", s_proc, s_thr)
+
+q(p) = p < cores ? p : cores                      # workers that can run at once
+amdahl(p, s) = 1 / (s + (1 - s) / q(p))
+
+set title sprintf("Speedup of note 001's job (n = %s) over P processes and P threads\n{/*0.8 %s; median of %s runs, bars min..max}", \
+                  n, machine(f), header(f, 'repeats'))
+set xlabel 'P (processes or threads)'
+set ylabel 'speedup (sequential time / parallel time)'
+stats f using 1 nooutput
+maxp = STATS_max
+set xrange [0.5:maxp + 0.5]
+set yrange [0:(cores > 2 ? cores : 2) * 1.25]
+set xtics 1
+set key bottom right
+set arrow from cores, graph 0 to cores, graph 1 nohead lc rgb '#bbbbbb' dt 3
+set label sprintf('%d cores', cores) at cores, graph 0.04 offset 0.5,0 tc rgb '#666666'
+set samples 400
+plot x ls 3 title 'ideal: speedup = P', \
+     q(x) ls 3 lw 3 dt 1 lc rgb '#cccccc' title sprintf('ideal on %d cores', cores), \
+     amdahl(x, s_proc) ls 1 lw 1 dt 4 title sprintf('Amdahl fit, processes: serial fraction %.3f', s_proc), \
+     f using ($1 - 0.06):5:6:7 with yerrorlines ls 1 title 'processes (fork)', \
+     f using ($1 + 0.06):11:12:13 with yerrorlines ls 2 title 'threads (pthread)'
