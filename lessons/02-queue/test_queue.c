@@ -208,11 +208,5 @@ Test(lesson02, bad_input_exits_2_with_one_line_and_usage)
         {"--maxsize", "65537"}, {"--maxsize", "two"}, {"--maxsize", NULL},
         {"--stress=1", NULL}, {"stray", NULL},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct lesson_run r = run_lesson("lesson02", 5, bad[i]);
-        assert_usage_error(r);
-        const char *usage = strstr(r.err, "usage:");
-        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s", r.err);
-        run_free(&r);
-    }
+    assert_bad_inputs("lesson02", bad);
 }
