@@ -224,7 +224,7 @@ static void notes(struct shared *s, int workers, int limit)
     most = crowd(s, workers, false, false);
     kit_say("no semaphore: highest inside %d (%s)", most,
             most > limit ? "the semaphore was doing the work" : "no overlap this time");
-    kit_pace(0.5);                /* pauses between parts give the class time to read */
+    kit_pace(0.4);                /* pauses between parts give the class time to read */
 }
 
 /* ---- 2. a named semaphore -------------------------------------------------- */
@@ -281,7 +281,7 @@ static void named(struct shared *s)
         kit_die("sem_open");
     }
     kit_expect(in_dev_shm("after sem_open"), "the named semaphore is a file in /dev/shm");
-    kit_pace(1.0);                /* time for `ls /dev/shm` in another terminal */
+    kit_pace(0.8);                /* time for `ls /dev/shm` in another terminal */
     pid_t pid = spawn(s, opener, "opener");
     bool has_it = take_within(sem, 5.0);   /* a dead opener must not hang us */
     /* Every process that needs it has it open: remove the name now. */
@@ -299,7 +299,7 @@ static void named(struct shared *s)
         kit_die("sem_close");
     if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)   /* a held Ctrl-C strikes here */
         kit_die("sigprocmask");
-    kit_pace(0.5);
+    kit_pace(0.4);
 }
 
 /* ---- 3. an unnamed semaphore in copied memory ------------------------------ */
@@ -333,7 +333,7 @@ static void copied_memory(struct shared *s, double watchdog)
     char text[64];
     kit_say("watchdog: child %s", kit_status_str(status, text, sizeof text));
     destroy(&copied);
-    kit_pace(0.5);
+    kit_pace(0.4);
 }
 
 /* ---- 4. acquire(timeout=...) and acquire(False) ------------------------- */
@@ -355,7 +355,7 @@ static void timed(struct shared *s, double timeout)
     bool second = sem_trywait(&s->ping) == 0;
     kit_expect(!first && e == EAGAIN, "value 0: sem_trywait fails at once with EAGAIN (False)");
     kit_expect(second, "after a sem_post: sem_trywait takes it (True)");
-    kit_pace(0.5);
+    kit_pace(0.4);
 }
 
 /* ---- 5. value 0: a signal, and how fast it goes ------------------------------ */
@@ -396,7 +396,7 @@ static void signal_demo(struct shared *s)
     }
     kit_expect(reap(pid, "echo") && right == SIGNALS, "%d of %d replies came back right, "
                "each after its ping", right, SIGNALS);
-    kit_pace(0.5);
+    kit_pace(0.4);
 }
 
 /* REPS timed runs of `trips` round trips, one echo process for them all. */
