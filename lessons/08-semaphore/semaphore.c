@@ -208,8 +208,8 @@ static void notes(struct shared *s, int workers, int limit)
     kit_section("--notes: Semaphore(%d) shared by %d processes", limit, workers);
     init(&s->room, (unsigned)limit);
     int most = crowd(s, workers, true, true);
-    kit_say("%d processes x %d more entries, unpaced: highest number inside at once: %d",
-            workers, ROUNDS, most);
+    kit_say("after the show, %d more entries each, unpaced: highest number inside at once: %d",
+            ROUNDS, most);
     kit_expect(most <= limit, "never more than %d inside (highest: %d)", limit, most);
     if (most < (workers < limit ? workers : limit))
         kit_say("the room never filled up this time (a busy machine?): run it again");
@@ -223,7 +223,8 @@ static void notes(struct shared *s, int workers, int limit)
     destroy(&s->room);
     most = crowd(s, workers, false, false);
     kit_say("no semaphore: highest inside %d (%s)", most,
-            most > limit ? "the semaphore was doing the work" : "no overlap this time");
+            most > limit ? "over the limit: the semaphore was doing the work"
+                         : "not over the limit this time");
     kit_pace(0.4);                /* pauses between parts give the class time to read */
 }
 
