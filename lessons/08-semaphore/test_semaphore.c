@@ -1,0 +1,259 @@
+/* test_semaphore.c - lesson 08 keeps every claim it prints. */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kit.h"
+#include "run.h"
+
+TestSuite(lesson08, .timeout = 60);
+
+Test(lesson08, quick_run_passes_fast_and_leaves_nothing)
+{
+    struct lesson_run r = RUN("lesson08", 10, "--quick");
+    assert_run(r, 0);
+    /* well under 1 s on a quiet machine; generous here, the suite may run
+     * beside other builds */
+    cr_assert(r.seconds < 3.0, "--quick took %.2f s", r.seconds);
+    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
+    cr_assert_eq(count_of(r.out, "FAIL"), 0);
+    cr_assert_str_empty(r.err);
+    run_free(&r);
+}
+
+Test(lesson08, notes_demo_four_processes_three_places)
+{
+    struct lesson_run r = RUN("lesson08", 10, "--quick", "--notes");
+    assert_run(r, 0);
+    cr_assert(strstr(r.out, "Semaphore(3) shared by 4 processes"), "%s", r.out);
+    cr_assert_eq(count_of(r.out, "] waiting for the semaphore (sem_getvalue = "), 4, "%s", r.out);
+    cr_assert_eq(count_of(r.out, "] got in (sem_getvalue = "), 4, "%s", r.out);
+    cr_assert_eq(count_of(r.out, "] released it (sem_getvalue = "), 4, "%s", r.out);
+    for (int id = 1; id <= 4; id++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "[process %d ", id);
+        cr_assert_eq(count_of(r.out, tag), 3, "process %d:\n%s", id, r.out);
+    }
+    cr_assert(strstr(r.out, "ok   never more than 3 inside"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   at the end sem_getvalue = 3, the start value"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   Semaphore(1): one process inside at a time (highest: 1)"),
+              "%s", r.out);
+    run_free(&r);
+}
+
+/* The limit holds over many runs, with more processes than places. */
+Test(lesson08, never_more_inside_than_the_limit_over_many_runs)
+{
+    static const char *const shapes[][2] = {{"4", "3"}, {"6", "2"}, {"16", "5"}, {"3", "1"}};
+    int filled = 0, runs = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++, runs++) {
+            struct lesson_run r = RUN("lesson08", 20, "--quick", "--notes", "-w", shapes[i][0],
+                                      "-n", shapes[i][1]);
+            assert_run(r, 0);
+            double most, limit = atof(shapes[i][1]);
+            cr_assert(number_after(r.out, "highest number inside at once: ", &most), "%s", r.out);
+            cr_assert(most >= 1 && most <= limit, "%g inside with limit %g:\n%s", most, limit,
+                      r.out);
+            filled += most == limit;
+            cr_assert(number_after(r.out, "Semaphore(1): one process inside at a time "
+                                          "(highest: ", &most));
+            cr_assert_eq(most, 1);
+            cr_assert(strstr(r.out, "VERDICT: PASS"), "%s", r.out);
+            run_free(&r);
+        }
+    }
+    /* not asserted: on a busy machine a run may never fill the room */
+    cr_log_info("the room filled up in %d of %d runs", filled, runs);
+}
+
+Test(lesson08, named_semaphore_is_in_dev_shm_until_unlinked)
+{
+    struct lesson_run r = RUN("lesson08", 10, "--quick", "--named");
+    assert_run(r, 0);                   /* also: nothing left in /dev/shm */
+    char name[64];
+    snprintf(name, sizeof name, "after sem_open: sem.mpkit-sem-");
+    cr_assert(strstr(r.out, name) && strstr(r.out, " is there"), "%s", r.out);
+    cr_assert(strstr(r.out, "after sem_unlink: sem.mpkit-sem-"), "%s", r.out);
+    cr_assert(strstr(r.out, " is not there"), "%s", r.out);
+    cr_assert(strstr(r.out, "[opener "), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   its post after sem_unlink arrived"), "%s", r.out);
+    cr_assert(strstr(r.out, "VERDICT: PASS - all 3 checks held"), "%s", r.out);
+    run_free(&r);
+}
+
+/* Ctrl-C while the name exists: it is held back until sem_unlink. */
+static void interrupt_while_named(int sig)
+{
+    struct lesson_run r = RUN_SIGNAL("lesson08", 10, sig, " is there", "--named");
+    cr_assert(!r.timed_out, "%s", r.out);
+    cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == sig, "status 0x%x\n%s", r.status,
+              r.out);
+    cr_assert(strstr(r.out, "ok   the opener had it, and the name is gone"), "%s", r.out);
+    cr_assert(strstr(r.out, "VERDICT") == NULL, "the signal ended it after the cleanup");
+    cr_assert_eq(r.leftovers, 0, "%d process(es) left behind", r.leftovers);
+    cr_assert_str_empty(r.shm_left, "left in /dev/shm: %s", r.shm_left);
+    run_free(&r);
+}
+
+Test(lesson08, ctrl_c_leaves_dev_shm_clean) { interrupt_while_named(SIGINT); }
+Test(lesson08, sigterm_leaves_dev_shm_clean) { interrupt_while_named(SIGTERM); }
+
+Test(lesson08, copied_semaphore_hangs_and_the_watchdog_ends_it)
+{
+    struct lesson_run r = RUN("lesson08", 10, "--quick", "--copied");
+    assert_run(r, 0);
+    cr_assert(r.seconds < 5.0, "took %.2f s", r.seconds);
+    cr_assert(strstr(r.out, "WARNING: deliberately broken"), "%s", r.out);
+    cr_assert(strstr(r.out, "my copy now has value 1"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   watchdog: the child still waits after 0.2 s"), "%s", r.out);
+    cr_assert(strstr(r.out, "watchdog: child killed by signal 9 (SIGKILL)"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson08, timed_wait_times_out_after_the_timeout_and_trywait_never_blocks)
+{
+    struct lesson_run r = RUN("lesson08", 10, "--timed");   /* paced: a 0.5 s timeout */
+    assert_run(r, 0);
+    double ms;
+    cr_assert(number_after(r.out, "nobody posts: ETIMEDOUT (Python: False) after ", &ms), "%s",
+              r.out);
+    cr_assert(ms >= 499 && ms < 5000, "timed out after %.1f ms, asked 500", ms);
+    cr_assert(strstr(r.out, "ok   it waited the whole timeout"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   value 0: sem_trywait fails at once with EAGAIN"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   after a sem_post: sem_trywait takes it (True)"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson08, signal_lines_alternate_post_then_wake)
+{
+    struct lesson_run r = RUN("lesson08", 10, "--quick", "--signal");
+    assert_run(r, 0);
+    /* each wake comes after its post, and before the next post: the order of
+     * the lines is fixed by the semaphores, not by luck */
+    const char *p = r.out;
+    for (int k = 1; k <= 3; k++) {
+        char post[64], woke[64];
+        snprintf(post, sizeof post, "] sem_post(ping) with message %d\n", k);
+        snprintf(woke, sizeof woke, "] got ping: message %d; sem_post(pong) with reply %d\n", k,
+                 10 * k);
+        p = strstr(p, post);
+        cr_assert(p, "no '%s' in order:\n%s", post, r.out);
+        p = strstr(p, woke);
+        cr_assert(p, "no '%s' in order:\n%s", woke, r.out);
+    }
+    cr_assert(strstr(r.out, "ok   3 of 3 replies came back right"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson08, bench_counts_every_round_trip)
+{
+    struct lesson_run r = RUN("lesson08", 20, "--quick", "--bench", "--trips", "300");
+    assert_run(r, 0);
+    cr_assert(strstr(r.out, "5 runs x 300 round trips"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok   1500 of 1500 round trips right"), "%s", r.out);
+    double min, median, max;
+    const char *line = strstr(r.out, "min ");
+    cr_assert(line && sscanf(line, "min %lf, median %lf, max %lf", &min, &median, &max) == 3,
+              "%s", r.out);
+    cr_assert(0 < min && min <= median && median <= max, "%s", line);
+    run_free(&r);
+}
+
+/* The mechanism itself: a sem_t in a MAP_SHARED mapping wakes another
+ * process; the same sem_t in copied memory does not. */
+static bool waiter_woken(sem_t *sem)
+{
+    pid_t pid = test_fork();
+    if (pid == 0)
+        _exit(sem_wait(sem) == 0 ? 0 : 1);
+    usleep(10000);                      /* give it time to sleep; not needed for correctness */
+    cr_assert_eq(sem_post(sem), 0);
+    int status;
+    bool ended = kit_wait_timeout(pid, &status, 2.0);
+    if (!ended) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    return ended && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+Test(lesson08, shared_sem_wakes_a_process_a_copied_one_does_not)
+{
+    sem_t *shared = kit_shared_alloc(sizeof *shared);
+    cr_assert_eq(sem_init(shared, 1, 0), 0);
+    cr_assert(waiter_woken(shared), "a process-shared sem_t in MAP_SHARED memory");
+    cr_assert_eq(sem_destroy(shared), 0);
+    kit_shared_free(shared, sizeof *shared);
+
+    sem_t *copied = malloc(sizeof *copied);   /* ordinary memory: fork copies it */
+    cr_assert_not_null(copied);
+    cr_assert_eq(sem_init(copied, 1, 0), 0);
+    cr_assert(!waiter_woken(copied), "the child woke on its own copy?");
+    int v;
+    cr_assert_eq(sem_getvalue(copied, &v), 0);
+    cr_assert_eq(v, 1, "the post stayed in the parent's copy");
+    cr_assert_eq(sem_destroy(copied), 0);
+    free(copied);
+}
+
+Test(lesson08, timedwait_with_a_past_deadline_returns_at_once)
+{
+    sem_t sem;
+    cr_assert_eq(sem_init(&sem, 0, 0), 0);
+    struct timespec past = kit_deadline(CLOCK_REALTIME, -1.0);
+    double t0 = kit_now();
+    cr_assert_eq(sem_timedwait(&sem, &past), -1);
+    cr_assert_eq(errno, ETIMEDOUT);
+    cr_assert(kit_now() - t0 < 1.0);
+    cr_assert_eq(sem_post(&sem), 0);
+    cr_assert_eq(sem_timedwait(&sem, &past), 0, "a free place is taken even after the deadline");
+    cr_assert_eq(sem_destroy(&sem), 0);
+}
+
+Test(lesson08, paced_default_run_stays_under_ten_seconds)
+{
+    struct lesson_run r = RUN("lesson08", 25, NULL);
+    assert_run(r, 0);
+    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
+    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(lesson08, help_exits_0_with_usage)
+{
+    struct lesson_run r = RUN("lesson08", 5, "--help");
+    assert_run(r, 0);
+    cr_assert(strstr(r.out, "usage: lesson08"));
+    static const char *const opts[] = {"--notes", "--named", "--copied", "--timed", "--signal",
+                                       "--bench", "--trips N", "--workers N", "--count N"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
+    run_free(&r);
+}
+
+Test(lesson08, bad_input_exits_2_with_one_line_and_usage)
+{
+    static const char *const bad[][3] = {
+        {"--bogus", NULL}, {"-w", "0"}, {"-w", "17"}, {"-w", "x"}, {"-w", "-3"},
+        {"-n", "0"}, {"-n", "-1"}, {"-n", "17"}, {"-n", "99999999999999999999"}, {"-n", "2.5"},
+        {"--trips", "0"}, {"--trips", "-5"}, {"--trips", "10000001"}, {"--trips", "3x"},
+        {"--trips", NULL}, {"--notes=1", NULL}, {"stray", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct lesson_run r = run_lesson("lesson08", 5, bad[i]);
+        assert_usage_error(r);
+        const char *usage = strstr(r.err, "usage:");
+        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s %s:\n%s", bad[i][0],
+                     bad[i][1] ? bad[i][1] : "", r.err);
+        run_free(&r);
+    }
+}
