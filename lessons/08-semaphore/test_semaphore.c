@@ -248,12 +248,5 @@ Test(lesson08, bad_input_exits_2_with_one_line_and_usage)
         {"--trips", "0"}, {"--trips", "-5"}, {"--trips", "10000001"}, {"--trips", "3x"},
         {"--trips", NULL}, {"--notes=1", NULL}, {"stray", NULL},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct lesson_run r = run_lesson("lesson08", 5, bad[i]);
-        assert_usage_error(r);
-        const char *usage = strstr(r.err, "usage:");
-        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s %s:\n%s", bad[i][0],
-                     bad[i][1] ? bad[i][1] : "", r.err);
-        run_free(&r);
-    }
+    assert_bad_inputs("lesson08", bad);
 }
