@@ -1,0 +1,628 @@
+/* event.c - Python's Event: a flag, a mutex and a condition variable
+ *
+ * Python (note 002):
+ *     e = Event()
+ *     def wait_event():         e.wait(); print("开始操作临界区资源", e.is_set()); read "file"
+ *     def wait_event_timeout(): e.wait(2); read "file" if e.is_set() else print("不能读取文件")
+ *     main: writes "file" (sleep 3), then e.set(); e.clear() makes wait() block again
+ * C: struct event, in a MAP_SHARED mapping made before fork: a bool flag, a
+ *    PTHREAD_PROCESS_SHARED mutex that guards it, and a process-shared
+ *    condition variable on CLOCK_MONOTONIC where waiters sleep. set() raises
+ *    the flag and broadcasts; wait() sleeps until it sees the flag up, in a
+ *    loop, because a condition variable may wake a waiter for nothing. The flag
+ *    is the memory a bare condition variable lacks: a set() before wait() is
+ *    never lost.
+ *
+ * Usage: ./lesson09 [-q] [-w N] [-n N] [--basics] [--notes] [--broadcast]
+ *                   [--timeouts] [--bench]
+ *
+ * Watch for: wait() after set() returning at once, a bare broadcast before the
+ * wait forgotten; the impatient reader giving up, the patient one reading the
+ * file; one set() waking every waiter, pthread_cond_signal() only one; how
+ * late wait(timeout) returns; round trips per second with --bench.
+ * Try next: ./lesson09 --broadcast -w 16, then taskset -c 0 ./lesson09 --bench.
+ * Compare with lesson 05 (the mutex alone) and lesson 08 (semaphores).
+ */
+#include "kit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: lesson09 [options]\n"
+    "Python's Event built from a flag, a process-shared mutex and a condition variable.\n"
+    "With no mode option the first four parts run, in this order:\n"
+    "      --basics       set, is_set, wait(3), clear; a bare condition variable forgets\n"
+    "      --notes        the notes' demo: two processes wait for the file main writes\n"
+    "      --broadcast    one set() wakes every waiter; pthread_cond_signal() wakes one\n"
+    "      --timeouts     how late wait(timeout) returns on an unset event\n"
+    "      --bench        round trips/s through two Events vs a bare mutex + condvar\n"
+    "  -h, --help         show this help and exit\n"
+    "  -q, --quick        no pacing, short timeouts, small bench: well under a second\n"
+    "  -w, --workers N    waiters in --broadcast (1..64, default 4)\n"
+    "  -n, --count N      round trips per --bench run (1..10000000; default 20000,\n"
+    "                     with --quick 2000)\n";
+
+enum { MAX_WAITERS = 64, RUNS = 5 };
+static const double FOREVER = -1;       /* wait() with no timeout */
+static const char TEXT[] = "I love China";   /* what main writes into the notes' file */
+
+struct event {
+    pthread_mutex_t lock;       /* guards everything below */
+    pthread_cond_t changed;     /* waiters sleep here until the flag goes up */
+    bool flag;                  /* the event itself: set or not */
+    int waiting;                /* processes inside wait() now, so demos know */
+};
+
+/* Everything the processes share: one anonymous MAP_SHARED mapping. */
+struct shared {
+    struct event e, ping, pong;
+    pthread_mutex_t bare_lock;  /* the bare pair: no flag, no Event around it */
+    pthread_cond_t bare_cond;
+    int turn;                   /* --bench, bare pair: whose move it is */
+    _Atomic int woken;          /* --broadcast: waiters that woke */
+    _Atomic long rounds;        /* --bench: round trips the child saw */
+    int outcome[2];             /* --notes: each reader's 1 read the text, 2 gave up */
+};
+
+/* The same event functions run in the parent and in children. A child must
+ * end with _exit(), so every error report asks which one we are. */
+static bool in_child;
+#define die_err(call, e) kit_die_at(__FILE__, __LINE__, (call), (e), in_child)
+static bool waiter_killed;      /* a watchdog had to SIGKILL a waiter */
+
+static void init_pair(pthread_mutex_t *m, pthread_cond_t *c)
+{
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    int e;
+    if ((e = pthread_mutexattr_init(&ma)) != 0)
+        die_err("pthread_mutexattr_init", e);
+    /* In shared memory both must say so, or they may keep per-process state. */
+    if ((e = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED)) != 0)
+        die_err("pthread_mutexattr_setpshared", e);
+    if ((e = pthread_mutex_init(m, &ma)) != 0)
+        die_err("pthread_mutex_init", e);
+    if ((e = pthread_mutexattr_destroy(&ma)) != 0)
+        die_err("pthread_mutexattr_destroy", e);
+    if ((e = pthread_condattr_init(&ca)) != 0)
+        die_err("pthread_condattr_init", e);
+    if ((e = pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED)) != 0)
+        die_err("pthread_condattr_setpshared", e);
+    /* Deadlines on the monotonic clock: setting the wall clock back an hour
+     * must not make wait(2) last an hour (CLOCK_REALTIME, the default, would). */
+    if ((e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0)
+        die_err("pthread_condattr_setclock", e);
+    if ((e = pthread_cond_init(c, &ca)) != 0)
+        die_err("pthread_cond_init", e);
+    if ((e = pthread_condattr_destroy(&ca)) != 0)
+        die_err("pthread_condattr_destroy", e);
+}
+
+static void lock(pthread_mutex_t *m)
+{
+    int e = pthread_mutex_lock(m);
+    if (e != 0)
+        die_err("pthread_mutex_lock", e);
+}
+
+static void unlock(pthread_mutex_t *m)
+{
+    int e = pthread_mutex_unlock(m);
+    if (e != 0)
+        die_err("pthread_mutex_unlock", e);
+}
+
+static void cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    int e = pthread_cond_wait(c, m);
+    if (e != 0)
+        die_err("pthread_cond_wait", e);
+}
+
+static void cond_signal(pthread_cond_t *c)
+{
+    int e = pthread_cond_signal(c);
+    if (e != 0)
+        die_err("pthread_cond_signal", e);
+}
+
+/* ---- the Event: five short functions ------------------------------------ */
+static void event_init(struct event *ev)
+{
+    init_pair(&ev->lock, &ev->changed);
+    ev->flag = false;
+    ev->waiting = 0;
+}
+
+static void event_set(struct event *ev)
+{
+    lock(&ev->lock);
+    ev->flag = true;
+    /* Broadcast, not signal: Python's set() wakes every waiter. */
+    int e = pthread_cond_broadcast(&ev->changed);
+    if (e != 0)
+        die_err("pthread_cond_broadcast", e);
+    unlock(&ev->lock);
+}
+
+static void event_clear(struct event *ev)
+{
+    lock(&ev->lock);
+    ev->flag = false;
+    unlock(&ev->lock);
+}
+
+static bool event_is_set(struct event *ev)
+{
+    lock(&ev->lock);            /* the lock also makes the latest set() visible */
+    bool set = ev->flag;
+    unlock(&ev->lock);
+    return set;
+}
+
+/* Python's e.wait(timeout): returns whether the flag is set. timeout < 0
+ * (FOREVER) waits with no limit. */
+static bool event_wait(struct event *ev, double timeout)
+{
+    /* One absolute deadline, computed once: however often we wake up for
+     * nothing, the total wait never stretches past it. */
+    struct timespec deadline = kit_deadline(CLOCK_MONOTONIC, timeout < 0 ? 0 : timeout);
+    lock(&ev->lock);
+    ev->waiting++;
+    int e = 0;
+    /* The predicate loop. The flag is checked under the lock before every
+     * sleep, so a set() that came first is seen at once, and
+     * pthread_cond_wait() unlocks and sleeps as one step, so a set() cannot
+     * slip in between. It returns with the lock held again; the flag may
+     * still be down (a spurious wake-up, allowed by POSIX, e.g. after a
+     * signal handler ran; EINTR is never returned), hence the loop. */
+    while (!ev->flag && e != ETIMEDOUT) {
+        e = timeout < 0 ? pthread_cond_wait(&ev->changed, &ev->lock)
+                        : pthread_cond_timedwait(&ev->changed, &ev->lock, &deadline);
+        if (e != 0 && e != ETIMEDOUT)
+            die_err("pthread_cond_timedwait", e);
+    }
+    bool set = ev->flag;        /* a set() at the deadline still counts */
+    ev->waiting--;
+    unlock(&ev->lock);
+    return set;
+}
+
+static void event_destroy(struct event *ev)
+{
+    int e;
+    if ((e = pthread_cond_destroy(&ev->changed)) != 0)
+        die_err("pthread_cond_destroy", e);
+    if ((e = pthread_mutex_destroy(&ev->lock)) != 0)
+        die_err("pthread_mutex_destroy", e);
+}
+
+/* ---- processes ------------------------------------------------------------
+ * Every line is printed with one write() (kit_say), so there is no stdio
+ * buffer for fork() to copy and print twice: nothing to flush first. */
+typedef void child_fn(struct shared *s, int id);
+
+static pid_t start(const char *role, child_fn *fn, struct shared *s, int id)
+{
+    pid_t pid = fork();
+    switch (pid) {
+    case -1:
+        kit_die("fork");
+    case 0:
+        in_child = true;
+        kit_set_role("%s", role);
+        fn(s, id);
+        _exit(EXIT_SUCCESS);
+    default:
+        return pid;
+    }
+}
+
+/* Joins a child, with a watchdog: true when it exited 0 in time. A child
+ * still running at the limit is killed, and then its condition variable must
+ * never be destroyed: glibc's pthread_cond_destroy() waits for every waiter
+ * to leave, and a killed waiter never does, so it would hang for ever. */
+static bool join(pid_t pid, double limit, const char *who)
+{
+    int status;
+    char text[64];
+    if (!kit_wait_timeout(pid, &status, limit)) {
+        kit_warn("watchdog: %s still running after %.1f s: killing it", who, limit);
+        if (kill(pid, SIGKILL) == -1)
+            kit_die("kill");
+        while (waitpid(pid, &status, 0) == -1)
+            if (errno != EINTR)
+                kit_die("waitpid");
+        waiter_killed = true;
+    }
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok)
+        kit_warn("%s %s", who, kit_status_str(status, text, sizeof text));
+    return ok;
+}
+
+/* Polls (under the lock) until n processes sit inside wait(): then a set()
+ * really wakes sleepers. Holding the mutex from waiting++ until the
+ * condition variable releases it means "counted" implies "asleep". */
+static void until_waiting(struct event *ev, int n)
+{
+    for (double give_up = kit_now() + 10;;) {
+        lock(&ev->lock);
+        int now = ev->waiting;
+        unlock(&ev->lock);
+        if (now >= n)
+            return;
+        if (kit_now() > give_up)
+            kit_fail("only %d of %d waiters arrived in 10 s", now, n);
+        kit_sleep(0.001);
+    }
+}
+
+/* ---- --basics: the notes' first example ---------------------------------- */
+static void blocked_waiter(struct shared *s, int id)
+{
+    (void)id;
+    kit_say("e.wait(): waiting for a set()");
+    bool set = event_wait(&s->e, FOREVER);
+    kit_say("woke up: e.is_set() = %s", set ? "True" : "False");
+    if (!set)
+        _exit(EXIT_FAILURE);
+}
+
+static void basics(struct shared *s, double hold)
+{
+    kit_section("--basics: the notes' first example: set, is_set, wait(3), clear, wait()");
+    event_set(&s->e);
+    kit_expect(event_is_set(&s->e), "e.set(); e.is_set() = True");
+    double t0 = kit_now();
+    bool set = event_wait(&s->e, 3.0);
+    double ms = (kit_now() - t0) * 1e3;
+    kit_expect(set && ms < 1000, "e.wait(3) = %s after %.3f ms: a set() before the wait is "
+               "never lost", set ? "True" : "False", ms);
+    event_clear(&s->e);
+    kit_expect(!event_is_set(&s->e), "e.clear(); e.is_set() = False");
+    kit_pace(0.5);
+
+    pid_t pid = start("waiter", blocked_waiter, s, 0);
+    until_waiting(&s->e, 1);
+    int status;
+    bool ended = kit_wait_timeout(pid, &status, hold);
+    kit_expect(!ended, "after clear(), wait() blocks again: the waiter still sleeps %.1f s later",
+               hold);
+    kit_say("e.set()");
+    event_set(&s->e);
+    bool woke = ended ? WIFEXITED(status) && WEXITSTATUS(status) == 0 : join(pid, 5, "waiter");
+    kit_expect(woke, "the waiter woke and exited 0");
+    event_clear(&s->e);
+    kit_pace(0.5);
+
+    /* The same with no flag: a broadcast when nobody waits wakes nobody, and
+     * leaves no trace. Whoever waits afterwards sleeps until its timeout. */
+    kit_section("--basics: why the flag? A bare condition variable forgets");
+    lock(&s->bare_lock);
+    int e = pthread_cond_broadcast(&s->bare_cond);
+    if (e != 0)
+        die_err("pthread_cond_broadcast", e);
+    kit_say("pthread_cond_broadcast() with nobody waiting, then pthread_cond_timedwait(%.1f s)",
+            hold);
+    struct timespec deadline = kit_deadline(CLOCK_MONOTONIC, hold);
+    do      /* a spurious wake-up is possible: keep waiting until the deadline */
+        e = pthread_cond_timedwait(&s->bare_cond, &s->bare_lock, &deadline);
+    while (e == 0);
+    if (e != ETIMEDOUT)
+        die_err("pthread_cond_timedwait", e);
+    unlock(&s->bare_lock);
+    kit_expect(e == ETIMEDOUT, "the wait timed out (ETIMEDOUT): the earlier broadcast was lost; "
+               "an Event keeps it in its flag");
+}
+
+/* ---- --notes: two processes want the file that main is writing ----------- */
+static double patience;         /* the impatient reader's timeout: the notes' wait(2) */
+static int file_fd;             /* the notes' "file"; children inherit the descriptor */
+
+static void read_file(struct shared *s, int id)
+{
+    char buf[64] = "";
+    ssize_t got = pread(file_fd, buf, sizeof buf - 1, 0);
+    if (got == -1)
+        kit_die_child("pread");
+    buf[got] = '\0';
+    kit_say("read the file: \"%s\"", buf);
+    s->outcome[id] = strcmp(buf, TEXT) == 0 ? 1 : 3;
+}
+
+static void wait_event(struct shared *s, int id)
+{
+    kit_say("想操作临界区 (I want the file): e.wait()");
+    bool set = event_wait(&s->e, FOREVER);
+    kit_say("开始操作临界区资源 (my turn) %s", set ? "True" : "False");
+    read_file(s, id);
+}
+
+static void wait_event_timeout(struct shared *s, int id)
+{
+    kit_say("也想操作临界区 (I want it too): e.wait(%g)", patience);
+    double t0 = kit_now();
+    if (event_wait(&s->e, patience)) {
+        read_file(s, id);
+    } else {
+        kit_say("不能读取文件 (cannot read the file): gave up after %.0f ms",
+                (kit_now() - t0) * 1e3);
+        s->outcome[id] = 2;
+    }
+}
+
+static void notes(struct shared *s)
+{
+    kit_section("--notes: two processes want the file that main is writing");
+    /* The file has no name (O_TMPFILE): nothing can be left behind, even
+     * after Ctrl-C. The readers use the descriptor that fork() copies. */
+    file_fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+    if (file_fd == -1)
+        kit_die("open /tmp O_TMPFILE");
+    event_clear(&s->e);
+    pid_t p1 = start("wait_event", wait_event, s, 0);
+    pid_t p2 = start("wait_event_timeout", wait_event_timeout, s, 1);
+    kit_say("主进程操作 (main at work): writing the file");
+    if (write(file_fd, TEXT, strlen(TEXT)) != (ssize_t)strlen(TEXT))
+        kit_die("write");
+    /* In the notes a 3 s sleep makes the impatient reader give up first.
+     * Sleeps are no synchronisation, so main joins it before set(). */
+    bool ok2 = join(p2, patience + 10, "wait_event_timeout");
+    until_waiting(&s->e, 1);
+    kit_pace(0.5);
+    kit_say("e.set(): 释放临界区 (the file is ready)");
+    event_set(&s->e);
+    bool ok1 = join(p1, 10, "wait_event");
+    kit_expect(ok2 && s->outcome[1] == 2, "wait_event_timeout gave up after wait(%g) = False",
+               patience);
+    kit_expect(ok1 && s->outcome[0] == 1, "wait_event woke at set() and read \"%s\"", TEXT);
+    if (close(file_fd) == -1)
+        kit_die("close");
+}
+
+/* ---- --broadcast: one set() wakes every waiter ----------------------------- */
+static void counted_waiter(struct shared *s, int id)
+{
+    (void)id;
+    if (!event_wait(&s->e, FOREVER))
+        _exit(EXIT_FAILURE);
+    atomic_fetch_add(&s->woken, 1);
+    kit_say("woke up");
+}
+
+/* Starts n waiters and returns once all n sleep inside wait(). */
+static void start_waiters(struct shared *s, int n, pid_t pid[])
+{
+    event_clear(&s->e);
+    atomic_store(&s->woken, 0);
+    for (int i = 0; i < n; i++) {
+        char role[32];
+        snprintf(role, sizeof role, "waiter %d", i + 1);
+        pid[i] = start(role, counted_waiter, s, i);
+    }
+    until_waiting(&s->e, n);
+}
+
+static bool join_all(int n, const pid_t pid[])
+{
+    bool ok = true;
+    for (int i = 0; i < n; i++)     /* every one, even after a failure */
+        ok &= join(pid[i], 10, "waiter");
+    return ok;
+}
+
+static void broadcast(struct shared *s, int n, double hold)
+{
+    pid_t pid[MAX_WAITERS];
+    kit_section("--broadcast: %d processes wait, main calls set() once", n);
+    start_waiters(s, n, pid);
+    kit_say("all %d sleep in pthread_cond_wait(); e.set()", n);
+    event_set(&s->e);
+    bool ok = join_all(n, pid);
+    kit_expect(ok && atomic_load(&s->woken) == n, "%d of %d waiters woke from one set()",
+               atomic_load(&s->woken), n);
+    kit_pace(0.5);
+
+    kit_section("--broadcast: the same with pthread_cond_signal() in set() (broken on purpose)");
+    start_waiters(s, n, pid);
+    lock(&s->e.lock);
+    s->e.flag = true;
+    cond_signal(&s->e.changed);         /* wakes at least one: usually just one */
+    unlock(&s->e.lock);
+    kit_sleep(hold);
+    int woke = atomic_load(&s->woken);
+    if (woke < n)
+        kit_warn("deliberately broken: after %.1f s %d of %d woke; %d sleep on although the "
+                 "flag is set", hold, woke, n, n - woke);
+    else
+        kit_say("all %d woke anyway (with one waiter, signal is enough)", n);
+    event_set(&s->e);           /* the real set(): broadcast releases the rest */
+    ok = join_all(n, pid);
+    kit_expect(ok && atomic_load(&s->woken) == n, "a real set() woke the rest: %d of %d",
+               atomic_load(&s->woken), n);
+}
+
+/* ---- --timeouts: wait(timeout) on an unset event ------------------------- */
+static void timeouts(struct shared *s, bool quick)
+{
+    static const double quick_t[] = {0.001, 0.01, 0.05}, paced_t[] = {0.01, 0.1, 0.5, 1.0};
+    const double *t = quick ? quick_t : paced_t;
+    int k = quick ? 3 : 4;
+    kit_section("--timeouts: e.wait(t) on an unset event: how late does it return?");
+    event_clear(&s->e);
+    bool all_false = true;
+    double earliest = 1e9, latest = -1e9;
+    for (int i = 0; i < k; i++) {
+        double t0 = kit_now();
+        bool set = event_wait(&s->e, t[i]);
+        double late = kit_now() - t0 - t[i];
+        all_false &= !set;
+        earliest = late < earliest ? late : earliest;
+        latest = late > latest ? late : latest;
+        kit_say("e.wait(%g) = %s after %.3f ms: %.3f ms late", t[i], set ? "True" : "False",
+                (t[i] + late) * 1e3, late * 1e3);
+    }
+    kit_expect(all_false && earliest >= 0, "every wait returned False, none before its timeout");
+    kit_expect(latest < 0.25, "the latest returned %.3f ms after its timeout (a few ms "
+               "is usual; a busy machine adds more)", latest * 1e3);
+}
+
+/* ---- --bench: ping-pong between two processes ----------------------------
+ * Events: main sets ping and waits for pong; the child waits for ping,
+ * clears it and sets pong. Each clears the event it waited on before it
+ * answers, so the next wait really waits. The bare pair does the same with
+ * one mutex, one condition variable and a turn variable. */
+static long rounds_wanted;
+
+static void event_echo(struct shared *s, int id)
+{
+    (void)id;
+    for (long i = 0; i < rounds_wanted; i++) {
+        event_wait(&s->ping, FOREVER);
+        event_clear(&s->ping);
+        atomic_fetch_add(&s->rounds, 1);
+        event_set(&s->pong);
+    }
+}
+
+static void bare_echo(struct shared *s, int id)
+{
+    (void)id;
+    for (long i = 0; i < rounds_wanted; i++) {
+        lock(&s->bare_lock);
+        while (s->turn != 1)    /* wait for the ping */
+            cond_wait(&s->bare_cond, &s->bare_lock);
+        s->turn = 0;            /* answer it */
+        atomic_fetch_add(&s->rounds, 1);
+        cond_signal(&s->bare_cond);     /* two processes: one waiter at most */
+        unlock(&s->bare_lock);
+    }
+}
+
+static double bench_run(struct shared *s, bool events, long n)
+{
+    atomic_store(&s->rounds, 0);
+    s->turn = 0;
+    event_clear(&s->ping);
+    event_clear(&s->pong);
+    pid_t pid = start("echo", events ? event_echo : bare_echo, s, 0);
+    double t0 = kit_now();
+    for (long i = 0; i < n; i++) {
+        if (events) {
+            event_set(&s->ping);
+            event_wait(&s->pong, FOREVER);
+            event_clear(&s->pong);
+        } else {
+            lock(&s->bare_lock);
+            s->turn = 1;        /* ping */
+            cond_signal(&s->bare_cond);
+            while (s->turn != 0)        /* wait for the answer */
+                cond_wait(&s->bare_cond, &s->bare_lock);
+            unlock(&s->bare_lock);
+        }
+    }
+    double seconds = kit_now() - t0;
+    bool ok = join(pid, 10, "echo") && atomic_load(&s->rounds) == n;
+    if (!ok)
+        kit_fail("the echo process saw %ld of %ld round trips", atomic_load(&s->rounds), n);
+    return n / seconds;
+}
+
+static void bench(struct shared *s, long n)
+{
+    kit_section("--bench: round trips between two processes, %ld per run, median of %d",
+                n, RUNS);
+    static const char *const what[] = {"two Events (set/wait/clear)",
+                                       "a bare mutex + condition variable"};
+    double median[2];
+    rounds_wanted = n;
+    for (int k = 0; k < 2; k++) {
+        double rate[RUNS];
+        for (int r = 0; r < RUNS; r++)
+            rate[r] = bench_run(s, k == 0, n);
+        median[k] = kit_median(rate, RUNS);     /* sorts rate[] */
+        kit_say("%-36s %8.0f round trips/s (min %.0f, max %.0f)", what[k], median[k],
+                rate[0], rate[RUNS - 1]);
+    }
+    kit_say("the Event costs %.0f%% of the bare pair's rate: an extra lock/unlock per "
+            "clear(), a broadcast", 100 * median[0] / median[1]);
+    kit_expect(true, "%ld round trips x %d runs x 2 kinds: every ping answered", n, RUNS);
+}
+
+enum { BASICS = 1, NOTES = 2, BROADCAST = 4, TIMEOUTS = 8, BENCH = 16 };
+
+int main(int argc, char *argv[])
+{
+    struct kit_args args = {.workers = 4, .workers_min = 1, .workers_max = MAX_WAITERS,
+                            .count = 0, .count_min = 1, .count_max = 10000000};
+    static const struct option longopts[] = {
+        KIT_LONGOPTS,
+        {"basics", no_argument, NULL, BASICS}, {"notes", no_argument, NULL, NOTES},
+        {"broadcast", no_argument, NULL, BROADCAST}, {"timeouts", no_argument, NULL, TIMEOUTS},
+        {"bench", no_argument, NULL, BENCH}, {0}};
+    kit_set_usage(usage);
+    int modes = 0;
+    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS, longopts, NULL)) != -1;) {
+        if (kit_common_opt(opt, &args))
+            continue;
+        if (opt >= BASICS && opt <= BENCH)
+            modes |= opt;
+        else
+            kit_usage_error("unknown option");
+    }
+    kit_no_operands(argc, argv);
+    if (modes == 0)
+        modes = BASICS | NOTES | BROADCAST | TIMEOUTS;
+    double hold = args.quick ? 0.1 : 1.0;      /* how long "still blocked" is watched */
+    patience = args.quick ? 0.05 : 2.0;         /* the notes' e.wait(2) */
+    kit_show_ms(true);
+
+    struct shared *s = kit_shared_alloc(sizeof *s);
+    event_init(&s->e);
+    event_init(&s->ping);
+    event_init(&s->pong);
+    init_pair(&s->bare_lock, &s->bare_cond);
+    if (modes & BASICS) {
+        basics(s, hold);
+        kit_pace(0.5);          /* pauses only give the class time to read */
+    }
+    if (modes & NOTES) {
+        notes(s);
+        kit_pace(0.5);
+    }
+    if (modes & BROADCAST) {
+        broadcast(s, (int)args.workers, hold);
+        kit_pace(0.5);
+    }
+    if (modes & TIMEOUTS)
+        timeouts(s, args.quick);
+    if (modes & BENCH)
+        bench(s, args.count ? args.count : args.quick ? 2000 : 20000);
+
+    if (waiter_killed) {
+        kit_warn("a waiter was killed: its condition variable is left undestroyed (glibc's "
+                 "pthread_cond_destroy would wait for it for ever)");
+    } else {
+        event_destroy(&s->e);
+        event_destroy(&s->ping);
+        event_destroy(&s->pong);
+        int e;
+        if ((e = pthread_cond_destroy(&s->bare_cond)) != 0)
+            die_err("pthread_cond_destroy", e);
+        if ((e = pthread_mutex_destroy(&s->bare_lock)) != 0)
+            die_err("pthread_mutex_destroy", e);
+    }
+    kit_shared_free(s, sizeof *s);
+    kit_section("verdict");
+    return kit_verdict();
+}
