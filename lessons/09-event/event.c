@@ -170,9 +170,15 @@ static void event_destroy(struct event *ev)
  * Every line is printed with one write() (kit_say), so there is no stdio
  * buffer for fork() to copy and print twice: nothing to flush first. */
 typedef void child_fn(struct shared *s, int id);
+static pid_t kids[MAX_WAITERS], main_pid;   /* children not yet joined, for Ctrl-C */
+static volatile sig_atomic_t kids_n;
+static sigset_t stop_signals;               /* SIGINT and SIGTERM */
 
 static pid_t start(const char *role, child_fn *fn, struct shared *s, int id)
 {
+    sigset_t old;       /* no Ctrl-C between fork() and noting the child down */
+    if (sigprocmask(SIG_BLOCK, &stop_signals, &old) == -1)
+        kit_die("sigprocmask");
     pid_t pid = fork();
     switch (pid) {
     case -1:
@@ -180,11 +186,38 @@ static pid_t start(const char *role, child_fn *fn, struct shared *s, int id)
     case 0:
         in_child = true;
         kit_set_role("%s", role);
+        if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+            kit_die_child("sigprocmask");
         fn(s, id);
         _exit(EXIT_SUCCESS);
     default:
+        kids[kids_n++] = pid;
+        if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+            kit_die("sigprocmask");
         return pid;
     }
+}
+
+/* Ctrl-C sends SIGINT to every process of the job. Were main to die at once,
+ * children dying after it would be left as zombies, and after a kill aimed at
+ * main alone, waiters would wait for ever for a set() that never comes. So
+ * main kills and reaps its children first, then dies of the same signal. */
+static void on_stop(int sig)
+{
+    if (getpid() == main_pid) {         /* children inherit this handler */
+        for (int i = 0; i < kids_n; i++)
+            kill(kids[i], SIGKILL);
+        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+            ;
+    }
+    raise(sig);     /* SA_RESETHAND put the default back: on return, this ends us */
+}
+
+static void forget(pid_t pid)           /* joined: no longer ours to kill */
+{
+    for (int i = 0; i < kids_n; i++)
+        if (kids[i] == pid)
+            kids[i] = kids[--kids_n];
 }
 
 /* Joins a child, with a watchdog: true when it exited 0 in time. A child
@@ -204,6 +237,7 @@ static bool join(pid_t pid, double limit, const char *who)
                 kit_die("waitpid");
         waiter_killed = true;
     }
+    forget(pid);
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!ok)
         kit_warn("%s %s", who, kit_status_str(status, text, sizeof text));
@@ -270,6 +304,8 @@ static void basics(struct shared *s, double hold)
     start_waiters(s, 1, &pid);
     int status;
     bool ended = kit_wait_timeout(pid, &status, hold);  /* reaps it if it ended */
+    if (ended)
+        forget(pid);
     kit_expect(!ended, "after clear(), wait() blocks again: the waiter still sleeps %g s later",
                hold);
     kit_say("e.set()");
@@ -483,6 +519,14 @@ int main(int argc, char *argv[])
     double hold = args.quick ? 0.1 : 1.0;      /* how long "still blocked" is watched */
     patience = args.quick ? 0.05 : 2.0;         /* the notes' e.wait(2) */
     kit_show_ms(true);
+    main_pid = getpid();
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    struct sigaction sa = {.sa_handler = on_stop, .sa_mask = stop_signals,
+                           .sa_flags = SA_RESETHAND};
+    if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1)
+        kit_die("sigaction");
 
     struct shared *s = kit_shared_alloc(sizeof *s);
     event_init(&s->e);
