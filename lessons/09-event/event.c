@@ -416,57 +416,51 @@ static void timeouts(struct shared *s, bool quick)
                 (t[i] + late) * 1e3, late * 1e3);
     }
     kit_expect(all_false && earliest >= 0, "every wait returned False, none before its timeout");
-    kit_expect(latest < 0.25, "the latest returned %.3f ms after its timeout (a few ms "
+    kit_expect(latest < 0.25, "the latest returned %.3f ms after its timeout (a fraction of a ms "
                "is usual; a busy machine adds more)", latest * 1e3);
 }
 
 /* ---- --bench: ping-pong between two processes ----------------------------
- * Events: main sets ping and waits for pong; the child waits for ping,
- * clears it and sets pong. Each clears the event it waited on before it
- * answers, so the next wait really waits. The bare pair does the same with
- * one mutex, one condition variable and a turn variable. */
+ * Main (0) and the echo (1) take turns: each waits for its turn and hands it
+ * over, n times. With Events, main's turn is pong and the echo's is ping;
+ * each clears its own event before answering, so its next wait really waits.
+ * The bare pair does the same with one mutex, one condition variable and a
+ * `turn` variable. */
 static long rounds_wanted;
+
+static void relay(struct shared *s, int bare, int me)
+{
+    if (!bare) {
+        struct event *mine = me ? &s->ping : &s->pong, *theirs = me ? &s->pong : &s->ping;
+        event_wait(mine, FOREVER);
+        event_clear(mine);
+        event_set(theirs);
+        return;
+    }
+    PT(pthread_mutex_lock(&s->bare_lock));
+    while (s->turn != me)
+        PT(pthread_cond_wait(&s->bare_cond, &s->bare_lock));
+    s->turn = !me;
+    PT(pthread_cond_signal(&s->bare_cond));     /* two processes: one waiter at most */
+    PT(pthread_mutex_unlock(&s->bare_lock));
+}
 
 static void echo(struct shared *s, int bare)
 {
-    for (long i = 0; i < rounds_wanted; i++) {
-        if (!bare) {
-            event_wait(&s->ping, FOREVER);
-            event_clear(&s->ping);
-            event_set(&s->pong);
-            continue;
-        }
-        PT(pthread_mutex_lock(&s->bare_lock));
-        while (s->turn != 1)    /* wait for the ping */
-            PT(pthread_cond_wait(&s->bare_cond, &s->bare_lock));
-        s->turn = 0;            /* answer it */
-        PT(pthread_cond_signal(&s->bare_cond));     /* two processes: one waiter at most */
-        PT(pthread_mutex_unlock(&s->bare_lock));
-    }
+    for (long i = 0; i < rounds_wanted; i++)
+        relay(s, bare, 1);
 }
 
 /* One timed run: round trips per second, or 0 if the echo failed. */
-static double bench_run(struct shared *s, bool events, long n)
+static double bench_run(struct shared *s, bool bare, long n)
 {
-    s->turn = 0;
+    s->turn = 0;                /* main's turn first: its first move is the first ping */
     event_clear(&s->ping);
-    event_clear(&s->pong);
-    pid_t pid = start("echo", echo, s, !events);
+    event_set(&s->pong);
+    pid_t pid = start("echo", echo, s, bare);
     double t0 = kit_now();
-    for (long i = 0; i < n; i++) {
-        if (events) {
-            event_set(&s->ping);
-            event_wait(&s->pong, FOREVER);
-            event_clear(&s->pong);
-        } else {
-            PT(pthread_mutex_lock(&s->bare_lock));
-            s->turn = 1;        /* ping */
-            PT(pthread_cond_signal(&s->bare_cond));
-            while (s->turn != 0)        /* wait for the answer */
-                PT(pthread_cond_wait(&s->bare_cond, &s->bare_lock));
-            PT(pthread_mutex_unlock(&s->bare_lock));
-        }
-    }
+    for (long i = 0; i <= n; i++)   /* n + 1 moves: n pings answered, then one more ping */
+        relay(s, bare, 0);
     double seconds = kit_now() - t0;
     return join(pid, 10, "echo") ? n / seconds : 0;  /* it exits 0 after n answers */
 }
@@ -481,7 +475,7 @@ static void bench(struct shared *s, long n)
     rounds_wanted = n;
     for (int k = 0; k < 2; k++) {
         for (int r = 0; r < RUNS; r++)
-            rate[k][r] = bench_run(s, k == 0, n);
+            rate[k][r] = bench_run(s, k == 1, n);
         median[k] = kit_median(rate[k], RUNS);  /* sorts rate[k] */
         kit_say("%-36s %8.0f round trips/s (min %.0f, max %.0f)", what[k], median[k],
                 rate[k][0], rate[k][RUNS - 1]);
