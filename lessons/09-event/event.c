@@ -16,10 +16,10 @@
  * Usage: ./lesson09 [-q] [-w N] [-n N] [--basics] [--notes] [--broadcast]
  *                   [--timeouts] [--bench]
  *
- * Watch for: wait() after set() returning at once, a bare broadcast before the
- * wait forgotten; the impatient reader giving up, the patient one reading the
- * file; one set() waking every waiter, pthread_cond_signal() only one; how
- * late wait(timeout) returns; round trips per second with --bench.
+ * Watch for: wait() after set() returning at once, and blocking again after
+ * clear(); the impatient reader giving up, the patient one reading the file;
+ * one set() waking every waiter; how late wait(timeout) returns (never early);
+ * round trips per second with --bench, and how they swing.
  * Try next: ./lesson09 --broadcast -w 16, then taskset -c 0 ./lesson09 --bench.
  * Compare with lesson 05 (the mutex alone) and lesson 08 (semaphores).
  */
@@ -40,9 +40,9 @@ static const char usage[] =
     "usage: lesson09 [options]\n"
     "Python's Event built from a flag, a process-shared mutex and a condition variable.\n"
     "With no mode option the first four parts run, in this order:\n"
-    "      --basics       set, is_set, wait(3), clear; a bare condition variable forgets\n"
+    "      --basics       the notes' set, is_set, wait(3), clear; then wait() blocks again\n"
     "      --notes        the notes' demo: two processes wait for the file main writes\n"
-    "      --broadcast    one set() wakes every waiter; pthread_cond_signal() wakes one\n"
+    "      --broadcast    one set() wakes every waiter (counted)\n"
     "      --timeouts     how late wait(timeout) returns on an unset event\n"
     "      --bench        round trips/s through two Events vs a bare mutex + condvar\n"
     "  -h, --help         show this help and exit\n"
