@@ -65,8 +65,7 @@ struct event {
 /* Everything the processes share: one anonymous MAP_SHARED mapping. */
 struct shared {
     struct event e, ping, pong;
-    pthread_mutex_t bare_lock;  /* the bare pair: no flag, no Event around it */
-    pthread_cond_t bare_cond;
+    struct event bare;          /* --bench: only its mutex and condvar, used bare */
     int turn;                   /* --bench, bare pair: whose move it is */
     _Atomic int woken;          /* --broadcast: waiters that woke */
     int outcome[2];             /* --notes: each reader's 1 read the text, 2 gave up */
@@ -83,28 +82,23 @@ static bool waiter_killed;      /* a watchdog had to SIGKILL a waiter */
  * unless it returned 0: the call stays in plain sight, and so does its check. */
 #define PT(call) do { int e_ = (call); if (e_ != 0) die_err(#call, e_); } while (0)
 
-static void init_pair(pthread_mutex_t *m, pthread_cond_t *c)
+/* ---- the Event: six short functions --------------------------------------- */
+static void event_init(struct event *ev)    /* Event(): the flag starts down */
 {
     pthread_mutexattr_t ma;
     pthread_condattr_t ca;
     PT(pthread_mutexattr_init(&ma));
     /* In shared memory both must say so, or they may keep per-process state. */
     PT(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
-    PT(pthread_mutex_init(m, &ma));
+    PT(pthread_mutex_init(&ev->lock, &ma));
     PT(pthread_mutexattr_destroy(&ma));
     PT(pthread_condattr_init(&ca));
     PT(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
     /* Deadlines on the monotonic clock: setting the wall clock back an hour
      * must not make wait(2) last an hour (CLOCK_REALTIME, the default, would). */
     PT(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    PT(pthread_cond_init(c, &ca));
+    PT(pthread_cond_init(&ev->changed, &ca));
     PT(pthread_condattr_destroy(&ca));
-}
-
-/* ---- the Event: five short functions ------------------------------------ */
-static void event_init(struct event *ev)    /* Event(): the flag starts down */
-{
-    init_pair(&ev->lock, &ev->changed);
     ev->flag = false;
 }
 
@@ -437,12 +431,12 @@ static void relay(struct shared *s, int bare, int me)
         event_set(theirs);
         return;
     }
-    PT(pthread_mutex_lock(&s->bare_lock));
+    PT(pthread_mutex_lock(&s->bare.lock));
     while (s->turn != me)
-        PT(pthread_cond_wait(&s->bare_cond, &s->bare_lock));
+        PT(pthread_cond_wait(&s->bare.changed, &s->bare.lock));
     s->turn = !me;
-    PT(pthread_cond_signal(&s->bare_cond));     /* two processes: one waiter at most */
-    PT(pthread_mutex_unlock(&s->bare_lock));
+    PT(pthread_cond_signal(&s->bare.changed));     /* two processes: one waiter at most */
+    PT(pthread_mutex_unlock(&s->bare.lock));
 }
 
 static void echo(struct shared *s, int bare)
@@ -523,10 +517,9 @@ int main(int argc, char *argv[])
         kit_die("sigaction");
 
     struct shared *s = kit_shared_alloc(sizeof *s);
-    event_init(&s->e);
-    event_init(&s->ping);
-    event_init(&s->pong);
-    init_pair(&s->bare_lock, &s->bare_cond);
+    struct event *all[] = {&s->e, &s->ping, &s->pong, &s->bare};
+    for (int i = 0; i < 4; i++)
+        event_init(all[i]);
     if (modes & BASICS)
         basics(s, hold);
     if (modes & NOTES)
@@ -542,11 +535,8 @@ int main(int argc, char *argv[])
         kit_warn("a waiter was killed: its condition variable is left undestroyed (glibc's "
                  "pthread_cond_destroy would wait for it for ever)");
     } else {
-        event_destroy(&s->e);
-        event_destroy(&s->ping);
-        event_destroy(&s->pong);
-        PT(pthread_cond_destroy(&s->bare_cond));
-        PT(pthread_mutex_destroy(&s->bare_lock));
+        for (int i = 0; i < 4; i++)
+            event_destroy(all[i]);
     }
     kit_shared_free(s, sizeof *s);
     kit_section("verdict");
