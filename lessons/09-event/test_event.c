@@ -247,11 +247,5 @@ Test(lesson09, bad_input_exits_2_with_one_line_and_usage)
         {"-w", "99999999999999999999"}, {"-n", "0"}, {"-n", "10000001"}, {"-n", "5k"},
         {"-n", NULL}, {"--bench=1", NULL}, {"stray", NULL},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct lesson_run r = run_lesson("lesson09", 5, bad[i]);
-        assert_usage_error(r);
-        const char *usage = strstr(r.err, "usage:");
-        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s", r.err);
-        run_free(&r);
-    }
+    assert_bad_inputs("lesson09", bad);
 }
