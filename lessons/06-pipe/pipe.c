@@ -39,8 +39,7 @@
 
 static const char usage[] =
     "usage: lesson06 [options]\n"
-    "Messages through a pipe between processes (Python's Pipe). With no mode option\n"
-    "every part except --bench runs, in this order:\n"
+    "Messages through pipes (Python's Pipe). With no mode, all but --bench run, in order:\n"
     "      --one-way      Pipe(False): the notes' children each send a list to the parent\n"
     "      --duplex       Pipe(): a socketpair, a request and a reply each way\n"
     "      --framing      a pipe keeps no message boundaries; a length prefix restores them\n"
@@ -56,9 +55,8 @@ static const char usage[] =
 
 enum { READ_END = 0, WRITE_END = 1, MAX_WORKERS = 16, BIG = 100000, CHUNK = 64 * 1024, REPS = 5 };
 
-/* The helpers below run in the parent and in forked children. A child must
- * die with _exit (no atexit handlers, no stdio flushed twice: kit_die_child),
- * so they ask this flag, set right after fork. */
+/* Helpers run in parent and children; a child must die with _exit (no atexit
+ * handlers, no stdio flushed twice: kit_die_child), so they ask this flag. */
 static bool in_child;
 #define DIE(call) kit_die_at(__FILE__, __LINE__, (call), errno, in_child)
 
@@ -113,43 +111,49 @@ static int start_writers(pid_t *pid, int n, const char *role, child_fn *fn, int 
     return fd[READ_END];
 }
 
-/* Reaps every child, then says whether all of them exited with 0. */
+static int reap(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) == -1)
+        if (errno != EINTR)
+            kit_die("waitpid");
+    return status;
+}
+
+/* Reaps every child (a failed one has said why on stderr), then says
+ * whether all of them exited with 0. */
 static bool reap_all(const pid_t *pid, int n)
 {
     bool all_ok = true;
-    char text[64];
     for (int i = 0; i < n; i++) {
-        int status;
-        while (waitpid(pid[i], &status, 0) == -1)
-            if (errno != EINTR)
-                kit_die("waitpid");
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            all_ok = false, kit_warn("child %ld %s", (long)pid[i],
-                                     kit_status_str(status, text, sizeof text));
+        int status = reap(pid[i]);
+        all_ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
     return all_ok;
 }
 
 /* ---- messages on a byte stream -------------------------------------------
- * send(): the length (4 bytes in this machine's byte order: both ends run
- * here), then the payload, in one writev(): one system call, like a bare
- * write(). A blocking pipe write returns when all is written, but a signal
- * can cut it short and a socket may take part of it: so loop. */
+ * A blocking write() to a pipe or a stream socket returns once all of it is
+ * written (only a signal handler could cut it short, and there is none). */
+static void write_all(int fd, const void *data, size_t n)
+{
+    ssize_t done = write(fd, data, n);
+    if (done == -1)
+        DIE("write");
+    if ((size_t)done != n)
+        kit_fail("short write: %zd of %zu bytes", done, n);
+}
+
+/* send(): the length (4 bytes in this machine's byte order: both ends run
+ * here), then the payload, in one writev(): one system call, like write(). */
 static void send_msg(int fd, const void *data, uint32_t len)
 {
-    struct iovec iov[2] = {{&len, sizeof len}, {(void *)data, len}}, *v = iov;
-    int left = 2;
-    while (left > 0) {
-        ssize_t n = writev(fd, v, left);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            DIE("writev");
-        for (; left > 0 && (size_t)n >= v->iov_len; left--, v++)
-            n -= (ssize_t)v->iov_len;            /* this piece went out whole */
-        if (left > 0)                            /* part of it: the rest next time */
-            v->iov_base = (char *)v->iov_base + n, v->iov_len -= (size_t)n;
-    }
+    struct iovec iov[2] = {{&len, sizeof len}, {(void *)data, len}};
+    ssize_t done = writev(fd, iov, 2);
+    if (done == -1)
+        DIE("writev");
+    if ((size_t)done != sizeof len + len)
+        kit_fail("short writev: %zd of %zu bytes", done, sizeof len + len);
 }
 
 /* recv() reads through a small buffer, so that a small message (length and
@@ -284,59 +288,48 @@ static void duplex(void)
 }
 
 /* ---- messages, not bytes ------------------------------------------------- */
-static void write_all(int fd, const void *data, size_t n)
+static void sender(int fd, int framed)
 {
-    ssize_t done = write(fd, data, n);           /* blocking pipe: all of it, or an error */
-    if (done == -1)
-        DIE("write");
-    if ((size_t)done != n)
-        kit_fail("short write: %zd of %zu bytes", done, n);
-}
-
-enum { GLUED, BIG_ONE, FRAMED };
-
-static void sender(int fd, int how)
-{
-    if (how == GLUED)
-        write_all(fd, "hello", 5), write_all(fd, "world", 5);
-    else if (how == BIG_ONE)
-        write_all(fd, blob, BIG);
-    else
+    if (framed)
         send_msg(fd, "hello", 5), send_msg(fd, "world", 5), send_msg(fd, blob, BIG);
+    else
+        write_all(fd, blob, BIG);
 }
 
 static void framing(void)
 {
     kit_section("messages, not bytes (--framing): a pipe keeps no boundaries");
-    pid_t pid;
-    int fd = start_writers(&pid, 1, "sender", sender, GLUED);
-    bool ok = reap_all(&pid, 1);                 /* both write()s are done: both in the pipe */
+    int pair[2];                                 /* first a pipe within one process */
+    if (pipe(pair) == -1)
+        kit_die("pipe");
+    write_all(pair[WRITE_END], "hello", 5);
+    write_all(pair[WRITE_END], "world", 5);
     char buf[64];
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = read(pair[READ_END], buf, sizeof buf);
     if (n == -1)
         kit_die("read");
-    close_fd(fd);
-    kit_expect(ok && n == 10, "two write()s of 5 bytes, then one read() of up to 64 returns %zd: "
+    close_fd(pair[READ_END]), close_fd(pair[WRITE_END]);
+    kit_expect(n == 10, "two write()s of 5 bytes, then one read() of up to 64 returns %zd: "
                "\"%.*s\", two messages glued", n, (int)n, buf);
 
-    fd = start_writers(&pid, 1, "sender", sender, BIG_ONE);
+    pid_t pid;                                   /* then a child writes one big message */
+    int fd = start_writers(&pid, 1, "sender", sender, false);
     int capacity = fcntl(fd, F_GETPIPE_SZ);      /* Linux: how much the pipe holds */
     if (capacity == -1)
         kit_die("fcntl");
-    long total = 0, first = 0, reads = 0;
-    for (; (n = read(fd, blob, BIG)) != 0; total += n, reads++)
+    long total = 0, first = 0;
+    for (; (n = read(fd, blob, BIG)) != 0; total += n)
         if (n == -1)
             kit_die("read");
         else if (first == 0)
             first = n;
     close_fd(fd);
-    ok = reap_all(&pid, 1);
+    bool ok = reap_all(&pid, 1);
     kit_expect(ok && first < BIG && total == BIG, "one write() of %d bytes; the first read() of up "
-               "to %d returns %ld, part of a message (the pipe holds %d); %ld read()s in all",
-               BIG, BIG, first, capacity, reads);
+               "to %d returns %ld, part of a message (the pipe holds %d)", BIG, BIG, first, capacity);
 
     memset(blob, 'x', BIG);                      /* the sender's copy gets this too */
-    fd = start_writers(&pid, 1, "sender", sender, FRAMED);
+    fd = start_writers(&pid, 1, "sender", sender, true);
     struct reader r = {.fd = fd};
     static char in[BIG];
     uint32_t len[4] = {0};
@@ -383,8 +376,9 @@ static void eof(bool forget, double watchdog)
     close_fd(fd[WRITE_END]);
     kit_say(forget ? "now I close my write end" : "sent 3 messages and closed my write end");
     ended = ended || kit_wait_timeout(pid, &status, 5.0);
-    if (!ended && (kill(pid, SIGKILL) == -1 || !kit_wait_timeout(pid, &status, 5.0)))
+    if (!ended && kill(pid, SIGKILL) == -1)
         kit_die("kill");
+    status = ended ? status : reap(pid);
     char text[64];
     kit_expect(ended && WIFEXITED(status) && WEXITSTATUS(status) == 0,
                "the reader saw end of file at once and %s", kit_status_str(status, text, sizeof text));
@@ -416,16 +410,13 @@ static void sigpipe(void)
             kit_die("read");
         kit_say("read 1 KiB; now I close the read end: nobody will ever read again");
         close_fd(fd);
-        /* No hang: the kernel wakes the writer. The watchdog is only a bound. */
-        bool ended = kit_wait_timeout(pid, &status, 5.0);
-        if (!ended && (kill(pid, SIGKILL) == -1 || !kit_wait_timeout(pid, &status, 5.0)))
-            kit_die("kill");
+        status = reap(pid);                      /* no hang: the kernel wakes the writer */
         kit_status_str(status, text, sizeof text);
         if (ignore)
-            kit_expect(ended && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+            kit_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                        "with SIGPIPE ignored, write() failed with EPIPE; the writer %s", text);
         else
-            kit_expect(ended && WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE,
+            kit_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE,
                        "the writer was %s: the default action of SIGPIPE", text);
         kit_pace(0.3);
     }
@@ -489,15 +480,17 @@ static void atomic(int workers, long count, int trials)
                 "guarantees it (one writer? a quiet machine?)", BIG, workers, big_count);
 }
 
-/* ---- --bench: bare write()/read() vs framed send()/recv() ------------------
- * Bare: the bytes alone, as a program that trusts the stream would do. */
-enum { BARE = 0, FRAMED_ = 1, PING = 2 };
+/* ---- --bench ---------------------------------------------------------------
+ * A child streams 64 KiB messages through a pipe, or echoes 8-byte numbers
+ * over a socketpair: bare write()/read() of the bytes, or framed. The pipe
+ * gets 1 MiB for both: at 64 KiB a framed message (64 KiB + 4) never fits
+ * whole, and each one would wait for the reader twice. */
+enum { FRAMED = 1, PING = 2 };
 static long bench_bytes, bench_trips;
-static int bench_right;         /* runs in which every byte or number came back right */
 
 static void put(int fd, int how, const void *p, uint32_t n)
 {
-    if (how & FRAMED_)
+    if (how & FRAMED)
         send_msg(fd, p, n);
     else
         write_all(fd, p, n);
@@ -506,7 +499,7 @@ static void put(int fd, int how, const void *p, uint32_t n)
 static bool get(struct reader *r, int how, void *p, uint32_t n)
 {
     uint32_t len;
-    return how & FRAMED_ ? recv_msg(r, p, n, &len) && len == n : read_exact(r, p, n);
+    return how & FRAMED ? recv_msg(r, p, n, &len) && len == n : read_exact(r, p, n);
 }
 
 static void bench_child(int fd, int how)
@@ -521,14 +514,12 @@ static void bench_child(int fd, int how)
             put(fd, how, blob, CHUNK);
 }
 
-/* One run: MB/s through a pipe, or round trips/s over a socketpair. */
-static double bench_run(int how)
+/* One run: MB/s or round trips/s; *right counts the runs that came back whole. */
+static double bench_run(int how, int *right)
 {
     int fd[2];
     if ((how & PING ? socketpair(AF_UNIX, SOCK_STREAM, 0, fd) : pipe(fd)) == -1)
         kit_die("pipe or socketpair");
-    /* 1 MiB instead of 64 KiB, for both: else a 64 KiB payload and its
-     * 4-byte length never fit at once, and every message waits twice. */
     if (!(how & PING) && fcntl(fd[READ_END], F_SETPIPE_SZ, 1 << 20) == -1)
         kit_die("fcntl");
     double start = kit_now();
@@ -536,7 +527,7 @@ static double bench_run(int how)
     close_fd(fd[WRITE_END]);
     struct reader r = {.fd = fd[READ_END]};
     long done = 0, v = -1;
-    if (how & PING)                              /* a socket end both reads and writes */
+    if (how & PING)                              /* a socket end reads and writes */
         for (long i = 0; i < bench_trips; i++) {
             put(fd[READ_END], how, &i, sizeof i);
             done += get(&r, how, &v, sizeof v) && v == i;
@@ -546,7 +537,7 @@ static double bench_run(int how)
             done++;
     double seconds = kit_now() - start;
     close_fd(fd[READ_END]);
-    bench_right += reap_all(&pid, 1) && done == (how & PING ? bench_trips : bench_bytes / CHUNK);
+    *right += reap_all(&pid, 1) && done == (how & PING ? bench_trips : bench_bytes / CHUNK);
     return how & PING ? (double)done / seconds : (double)done * CHUNK / seconds / 1e6;
 }
 
@@ -555,20 +546,19 @@ static void bench(bool quick)
     bench_bytes = (quick ? 16L : 64L) << 20;
     bench_trips = quick ? 2000 : 10000;
     kit_section("--bench: bare write()/read() vs framed send()/recv(), median of %d runs", REPS);
-    double v[4][REPS], m[4];
+    double v[4][REPS];
+    int right = 0;
     for (int k = 0; k < REPS; k++)               /* interleaved: load hits all four alike */
         for (int how = 0; how < 4; how++)
-            v[how][k] = bench_run(how);
-    for (int how = 0; how < 4; how++)
-        m[how] = kit_median(v[how], REPS);
-    kit_say("one-way pipe, %d KiB messages, %ld MiB: bare %.0f MB/s, framed %.0f MB/s = %.0f%% "
-            "(target >= 80%%: %s)", CHUNK / 1024, bench_bytes >> 20, m[BARE], m[FRAMED_],
-            100 * m[FRAMED_] / m[BARE], m[FRAMED_] >= 0.8 * m[BARE] ? "met" : "missed");
-    kit_say("ping-pong, 8-byte messages, %ld round trips: bare %.0f/s, framed %.0f/s = %.0f%% "
-            "(target >= 80%%: %s)", bench_trips, m[PING], m[PING | FRAMED_],
-            100 * m[PING | FRAMED_] / m[PING], m[PING | FRAMED_] >= 0.8 * m[PING] ? "met" : "missed");
-    kit_expect(bench_right == 4 * REPS, "%d of %d runs delivered every byte or every number",
-               bench_right, 4 * REPS);
+            v[how][k] = bench_run(how, &right);
+    for (int how = 0; how < 4; how += PING) {
+        double bare = kit_median(v[how], REPS), framed = kit_median(v[how | FRAMED], REPS);
+        kit_say("%s: bare %.0f, framed %.0f = %.0f%% (target >= 80%%: %s)", how & PING
+                ? "ping-pong, 8-byte messages, round trips/s" : "one-way pipe, 64 KiB messages, MB/s",
+                bare, framed, 100 * framed / bare, framed >= 0.8 * bare ? "met" : "missed");
+    }
+    kit_expect(right == 4 * REPS, "%d of %d runs delivered every byte or every number (%ld MiB, "
+               "%ld round trips each)", right, 4 * REPS, bench_bytes >> 20, bench_trips);
 }
 
 enum { ONE_WAY = 1, DUPLEX = 2, FRAMING = 4, EOF_ = 8, SIGPIPE_ = 16, ATOMIC = 32, BENCH = 64 };
