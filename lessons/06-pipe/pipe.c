@@ -387,10 +387,12 @@ static void eof(bool forget, double watchdog)
 /* ---- a writer whose reader has gone -------------------------------------- */
 static void flood(int fd, int ignore)
 {
-    struct sigaction sa = {.sa_handler = SIG_IGN};
-    if (ignore && (sigemptyset(&sa.sa_mask) == -1 || sigaction(SIGPIPE, &sa, NULL) == -1))
+    /* Set either way: an ignored signal stays ignored across fork and exec, so
+     * whoever started us may have left SIGPIPE at SIG_IGN. */
+    struct sigaction sa = {.sa_handler = ignore ? SIG_IGN : SIG_DFL};
+    if (sigemptyset(&sa.sa_mask) == -1 || sigaction(SIGPIPE, &sa, NULL) == -1)
         kit_die_child("sigaction");
-    kit_say("SIGPIPE %s; writing 1 KiB at a time", ignore ? "set to SIG_IGN" : "left at SIG_DFL");
+    kit_say("SIGPIPE %s; writing 1 KiB at a time", ignore ? "set to SIG_IGN" : "set to SIG_DFL");
     long kib = 0;
     while (write(fd, blob, 1024) != -1)          /* blocks whenever the pipe is full */
         kib++;
