@@ -275,11 +275,5 @@ Test(lesson06, bad_input_exits_2_with_one_line_and_usage)
         {"-n", "100001"}, {"-n", "99999999999999999999"}, {"--trials", "0"}, {"--trials", "1001"},
         {"--trials", "3x"}, {"--trials", NULL}, {"--eof=1", NULL}, {"stray", NULL},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct lesson_run r = run_lesson("lesson06", 5, bad[i]);
-        assert_usage_error(r);
-        const char *usage = strstr(r.err, "usage:");
-        cr_assert_eq(count_of(r.err, "\n") - count_of(usage, "\n"), 1, "%s", r.err);
-        run_free(&r);
-    }
+    assert_bad_inputs("lesson06", bad);
 }
