@@ -66,6 +66,31 @@ struct bench_range bench_split(uint64_t n, unsigned parts, unsigned k)
     return s;
 }
 
+double bench_seq(const struct bench_range *rs, unsigned k, bench_u128 *sums)
+{
+    struct result {
+        double seconds;
+        bench_u128 sums[];
+    } *res = kit_shared_alloc(sizeof *res + k * sizeof res->sums[0]);
+    fflush(NULL);   /* nothing buffered may be copied into the child */
+    pid_t pid = fork();
+    if (pid == -1)
+        kit_die("fork");
+    if (pid == 0) {
+        double t0 = kit_now();
+        for (unsigned j = 0; j < k; j++)
+            res->sums[j] = bench_job(rs[j].lo, rs[j].hi);
+        res->seconds = kit_now() - t0;
+        _exit(0);
+    }
+    bench_reap(pid, "the sequential run");
+    double t = res->seconds;
+    for (unsigned j = 0; j < k; j++)
+        sums[j] = res->sums[j];
+    kit_shared_free(res, sizeof *res + k * sizeof res->sums[0]);
+    return t;
+}
+
 double bench_procs(const struct bench_range *rs, unsigned p, bench_u128 *sums)
 {
     /* One slot per child in memory that parent and children share: fork

@@ -48,9 +48,9 @@ static void check_sum(bench_u128 got, uint64_t n, const char *what)
 
 static double time_seq(uint64_t n)
 {
-    double t0 = kit_now();
-    bench_u128 s = bench_job(0, n);
-    double t = kit_now() - t0;
+    struct bench_range all = {0, n};
+    bench_u128 s;
+    double t = bench_seq(&all, 1, &s);
     check_sum(s, n, "sequential");
     return t;
 }
@@ -80,19 +80,29 @@ struct point {
     struct bench_stats seq, proc, thr;
 };
 
-/* Processes and threads timed in turn, repeat by repeat, so a burst of load
- * from elsewhere hits both series alike. */
+/* Sequential, processes and threads timed in turn, repeat by repeat, so a
+ * burst of load from elsewhere hits all three alike; the order rotates from
+ * one repeat to the next, so no series is always the one that runs first. */
 static void measure(uint64_t n, unsigned p, int repeats, struct point *pt, bool with_seq)
 {
     double ts[64], tp[64], tt[64];
     for (int r = 0; r < repeats; r++) {
-        bench_u128 sum;
-        if (with_seq)
-            ts[r] = time_seq(n);
-        tp[r] = bench_run_processes(n, p, &sum);
-        check_sum(sum, n, "processes");
-        tt[r] = bench_run_threads(n, p, &sum);
-        check_sum(sum, n, "threads");
+        for (int k = 0; k < 3; k++) {
+            bench_u128 sum;
+            switch ((r + k) % 3) {
+            case 0:
+                if (with_seq)
+                    ts[r] = time_seq(n);
+                break;
+            case 1:
+                tp[r] = bench_run_processes(n, p, &sum);
+                check_sum(sum, n, "processes");
+                break;
+            default:
+                tt[r] = bench_run_threads(n, p, &sum);
+                check_sum(sum, n, "threads");
+            }
+        }
     }
     if (with_seq)
         pt->seq = bench_stats(ts, (size_t)repeats);
