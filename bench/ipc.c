@@ -10,7 +10,11 @@
  *   mqueue      POSIX message queue (mq_open): whole messages, kernel-kept
  * Throughput: the child sends `count` messages, the parent receives them
  * (MB/s, from the median time). Latency: ping-pong, one message each way
- * (the median round trip, in microseconds). Every message carries its sequence number,
+ * (the median round trip, in microseconds), measured twice: with the two
+ * processes pinned to two different CPUs (as parallel workers run), and
+ * to one CPU (the cost of the calls and the switch alone). Left to the
+ * scheduler, each run lands on one or the other, and on a VM the two
+ * differ by a cross-CPU wake-up of tens of microseconds. Every message carries its sequence number,
  * checked on arrival. A message queue larger than the system's limit
  * (/proc/sys/fs/mqueue/msgsize_max, often 8 KiB) is skipped: '?' in the data.
  *
@@ -20,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -262,10 +267,52 @@ static bool throughput(int kind, size_t size, uint64_t count, int repeats, doubl
     return true;
 }
 
+/* Where the two processes of a ping-pong run: CPU numbers, or -1 when the
+ * machine lets us use only one (then APART is not measured). */
+enum { APART, SAME, PLACEMENTS };
+static int cpu_a = -1, cpu_b = -1;
+
+static void find_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == -1)
+        kit_die("sched_getaffinity");
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set)) {
+            if (cpu_a == -1)
+                cpu_a = c;
+            else if (cpu_b == -1)
+                cpu_b = c;
+        }
+}
+
+static void pin(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) == -1)
+        kit_die("sched_setaffinity");
+}
+
+static void unpin(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu_a, &set);
+    if (cpu_b != -1)
+        CPU_SET(cpu_b, &set);
+    if (sched_setaffinity(0, sizeof set, &set) == -1)
+        kit_die("sched_setaffinity");
+}
+
 /* Ping-pong: the parent sends, the child sends the same message back.
  * t[r] is the median round trip of repeat r. */
-static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double *t)
+static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double *t, int where)
 {
+    if (where == APART && cpu_b == -1)
+        return false;
+    pin(cpu_a);                          /* the child inherits it */
     struct chan there, back;
     if (!chan_open(&there, kind, size))
         return false;
@@ -278,6 +325,8 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
         kit_die("calloc");
     pid_t pid = start_child();
     if (pid == 0) {
+        if (where == APART)
+            pin(cpu_b);
         chan_side(&there, false);
         chan_side(&back, true);
         for (uint64_t i = 0; i < WARM_UP + rounds * (uint64_t)repeats; i++) {
@@ -314,6 +363,7 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
     }
     free(rt);
     bench_reap(pid, "an ipc child");
+    unpin();
     chan_close(&there);
     chan_close(&back);
     free(buf);
@@ -339,15 +389,20 @@ int main(int argc, char *argv[])
     uint64_t bytes = args.quick ? 2u << 20 : 64u << 20, max_msgs = args.quick ? 2000 : 50000;
     uint64_t rt_bytes = args.quick ? 1u << 20 : 16u << 20, max_rounds = args.quick ? 300 : 2000;
 
+    find_cpus();
+    bench_progress("MB/s, then round trips on two CPUs (%d, %d) / on one CPU", cpu_a, cpu_b);
     char path[512];
     snprintf(path, sizeof path, "%s/ipc.tsv", dir);
     FILE *f = bench_data_open(path, "ipc: throughput and latency between two processes", argc, argv);
     fprintf(f, "# repeats: %ld\n# ring slots and mqueue depth: %d\n", repeats, RING_SLOTS);
-    fprintf(f, "# per kind: MB/s (from median, min..max time), round trip us (median, min, max); ? = not possible here\n");
+    fprintf(f, "# per kind: MB/s (from median, min..max time), round trip us on two CPUs (median, "
+               "min, max), round trip us on one CPU (median, min, max); ? = not possible here\n");
+    fprintf(f, "# cpus for the round trips: %d and %d\n", cpu_a, cpu_b);
     fprintf(f, "# size");
     for (int k = 0; k < KINDS; k++)
-        fprintf(f, "\t%s_mbs\t%s_mbs_lo\t%s_mbs_hi\t%s_us\t%s_us_min\t%s_us_max", kind_name[k],
-                kind_name[k], kind_name[k], kind_name[k], kind_name[k], kind_name[k]);
+        fprintf(f, "\t%s_mbs\t%s_mbs_lo\t%s_mbs_hi\t%s_us\t%s_us_min\t%s_us_max"
+                   "\t%s_us1\t%s_us1_min\t%s_us1_max", kind_name[k], kind_name[k], kind_name[k],
+                kind_name[k], kind_name[k], kind_name[k], kind_name[k], kind_name[k], kind_name[k]);
     fprintf(f, "\n");
 
     static const size_t sizes[] = {8, 64, 512, 4096, 32768, 262144, 1048576};
@@ -359,20 +414,28 @@ int main(int argc, char *argv[])
         char line[256];
         int len = snprintf(line, sizeof line, "%7zu B:", size);
         for (int k = 0; k < KINDS; k++) {
-            double tt[MAX_REPEATS], tl[MAX_REPEATS];
+            double tt[MAX_REPEATS], tl[PLACEMENTS][MAX_REPEATS];
             if (!throughput(k, size, count, (int)repeats, tt) ||
-                !latency(k, size, rounds, (int)repeats, tl)) {
-                fprintf(f, "\t?\t?\t?\t?\t?\t?");
+                !latency(k, size, rounds, (int)repeats, tl[SAME], SAME)) {
+                fprintf(f, "\t?\t?\t?\t?\t?\t?\t?\t?\t?");
                 len += snprintf(line + len, sizeof line - (size_t)len, "  %s -", kind_name[k]);
                 continue;
             }
             struct bench_stats st = bench_stats(tt, (size_t)repeats);
-            struct bench_stats sl = bench_stats(tl, (size_t)repeats);
             double mb = (double)(count * size) / 1e6;
-            fprintf(f, "\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f", mb / st.med, mb / st.max,
-                    mb / st.min, sl.med * 1e6, sl.min * 1e6, sl.max * 1e6);
-            len += snprintf(line + len, sizeof line - (size_t)len, "  %s %.0f MB/s %.1f us",
-                            kind_name[k], mb / st.med, sl.med * 1e6);
+            fprintf(f, "\t%.3f\t%.3f\t%.3f", mb / st.med, mb / st.max, mb / st.min);
+            double apart = 0;
+            if (latency(k, size, rounds, (int)repeats, tl[APART], APART)) {
+                struct bench_stats sl = bench_stats(tl[APART], (size_t)repeats);
+                fprintf(f, "\t%.3f\t%.3f\t%.3f", sl.med * 1e6, sl.min * 1e6, sl.max * 1e6);
+                apart = sl.med * 1e6;
+            } else {
+                fprintf(f, "\t?\t?\t?");
+            }
+            struct bench_stats s1 = bench_stats(tl[SAME], (size_t)repeats);
+            fprintf(f, "\t%.3f\t%.3f\t%.3f", s1.med * 1e6, s1.min * 1e6, s1.max * 1e6);
+            len += snprintf(line + len, sizeof line - (size_t)len, "  %s %.0f MB/s %.1f/%.1f us",
+                            kind_name[k], mb / st.med, apart, s1.med * 1e6);
         }
         fprintf(f, "\n");
         bench_progress("%s", line);

@@ -219,7 +219,7 @@ Test(bench, ipc_writes_well_formed_data_and_leaves_no_queue)
     make_tmpdir();
     struct lesson_run r = RUN(prog("ipc"), 60, "-q", "-r", "1", "-o", tmpdir);
     assert_run(r, 0);   /* includes: nothing left in /dev/shm, no process left */
-    cr_assert_eq(check_tsv("ipc.tsv", 25, false), 7);   /* 8 B .. 1 MiB */
+    cr_assert_eq(check_tsv("ipc.tsv", 37, false), 7);   /* 8 B .. 1 MiB */
     run_free(&r);
     remove_tmpdir();
 }

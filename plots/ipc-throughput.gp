@@ -13,6 +13,6 @@ set format x '%.0b%B'
 set xrange [5:1.6e6]
 set key top left noenhanced
 plot f using 1:2:3:4 with yerrorlines ls 1 title 'pipe', \
-     f using 1:8:9:10 with yerrorlines ls 2 title 'socketpair (AF_UNIX)', \
-     f using 1:14:15:16 with yerrorlines ls 4 title 'shared-memory ring + semaphores', \
-     f using 1:20:21:22 with yerrorlines ls 5 title 'POSIX message queue (up to its size limit)'
+     f using 1:11:12:13 with yerrorlines ls 2 title 'socketpair (AF_UNIX)', \
+     f using 1:20:21:22 with yerrorlines ls 4 title 'shared-memory ring + semaphores', \
+     f using 1:29:30:31 with yerrorlines ls 5 title 'POSIX message queue (up to its size limit)'
