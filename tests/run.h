@@ -15,6 +15,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 struct lesson_run {
@@ -64,6 +66,47 @@ bool number_after(const char *text, const char *key, double *value);
                      (r).exit_code, (code), (r).out, (r).err);                         \
         cr_assert_eq((r).leftovers, 0, "%d process(es) left behind", (r).leftovers);   \
         cr_assert_str_empty((r).shm_left, "left in /dev/shm: %s", (r).shm_left);       \
+    } while (0)
+
+/* The lesson printed `text`; if not, the message shows all it printed. */
+#define assert_says(r, text) \
+    cr_assert(strstr((r).out, (text)) != NULL, "no '%s' in:\n%s", (text), (r).out)
+
+/* The --quick run every lesson's tests start with: exit 0, nothing left
+ * behind, under `limit` seconds (well under 1 s on a quiet machine; a
+ * shared one needs room), "VERDICT: PASS - all <checks> checks held", no
+ * FAIL line, nothing on stderr. */
+#define assert_quick_pass(r, checks, limit)                                           \
+    do {                                                                             \
+        assert_run((r), 0);                                                          \
+        cr_assert((r).seconds < (limit), "--quick took %.2f s", (r).seconds);        \
+        char verdict_[64];                                                           \
+        snprintf(verdict_, sizeof verdict_, "VERDICT: PASS - all %d checks held", (checks)); \
+        assert_says((r), verdict_);                                                  \
+        cr_assert_eq(count_of((r).out, "FAIL"), 0, "%s", (r).out);                   \
+        cr_assert_str_empty((r).err);                                                \
+    } while (0)
+
+/* The default run, paced for a class to watch: exit 0, nothing left
+ * behind, more than 2 s and at most 10 s. */
+#define assert_paced_run(r)                                                           \
+    do {                                                                             \
+        assert_run((r), 0);                                                          \
+        cr_assert((r).seconds < 10.0, "default run took %.1f s", (r).seconds);       \
+        cr_assert((r).seconds > 2.0, "the default run is paced for a class (%.1f s)", \
+                  (r).seconds);                                                      \
+    } while (0)
+
+/* --help: exit 0, "usage: <lesson>" and every option of `opts` (an array
+ * of strings) on stdout. */
+#define assert_help_lists(lesson, opts)                                               \
+    do {                                                                             \
+        struct lesson_run h_ = RUN((lesson), 5, "--help");                           \
+        assert_run(h_, 0);                                                           \
+        assert_says(h_, "usage: " lesson);                                           \
+        for (size_t i_ = 0; i_ < sizeof(opts) / sizeof((opts)[0]); i_++)            \
+            cr_assert(strstr(h_.out, (opts)[i_]), "--help does not list %s", (opts)[i_]); \
+        run_free(&h_);                                                               \
     } while (0)
 
 /* A bad-input run: exit 2, nothing on stdout, and on stderr exactly one line

@@ -13,11 +13,7 @@ static struct lesson_run quick_run(void) { return RUN("lesson01", 10, "--quick")
 Test(lesson01, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = quick_run();
-    assert_run(r, 0);
-    cr_assert(r.seconds < 1.0, "--quick took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 11 checks held"), "%s", r.out);
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 11, 1.0);
     run_free(&r);
 }
 
@@ -95,19 +91,14 @@ Test(lesson01, zombie_is_seen_then_reaped)
 Test(lesson01, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson01", 15, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     run_free(&r);
 }
 
 Test(lesson01, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson01", 5, "--help");
-    assert_run(r, 0);
-    cr_assert(strstr(r.out, "usage: lesson01"));
-    cr_assert(strstr(r.out, "--workers N"));
-    run_free(&r);
+    static const char *const opts[] = {"--quick", "--workers N", "--count N"};
+    assert_help_lists("lesson01", opts);
 }
 
 Test(lesson01, bad_input_exits_2_with_one_line_and_usage)

@@ -11,18 +11,10 @@
 
 TestSuite(lesson02, .timeout = 60);
 
-/* Asserts that `line` occurs in the run's stdout. */
-#define assert_says(r, line) cr_assert(strstr((r).out, (line)), "no '%s' in:\n%s", (line), (r).out)
-
 Test(lesson02, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = RUN("lesson02", 10, "--quick");
-    assert_run(r, 0);
-    /* well under 1 s on a quiet machine; generous for a busy one */
-    cr_assert(r.seconds < 2.0, "--quick took %.2f s", r.seconds);
-    assert_says(r, "VERDICT: PASS - all 17 checks held");
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 17, 2.0);
     run_free(&r);
 }
 
@@ -178,9 +170,7 @@ Test(lesson02, ctrl_c_leaves_no_process_behind)
 Test(lesson02, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson02", 25, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     assert_says(r, "1000000 sent, 1000000 received, 0 lost, 0 duplicated");
     assert_says(r, "VERDICT: PASS - all 17 checks held");
     run_free(&r);
@@ -188,15 +178,10 @@ Test(lesson02, paced_default_run_stays_under_ten_seconds)
 
 Test(lesson02, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson02", 5, "--help");
-    assert_run(r, 0);
-    assert_says(r, "usage: lesson02");
     static const char *const opts[] = {"--api", "--results", "--prodcons", "--sentinel",
                                        "--trap", "--stress", "--maxsize N", "--workers N",
                                        "--count N", "--quick"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
-    run_free(&r);
+    assert_help_lists("lesson02", opts);
 }
 
 Test(lesson02, bad_input_exits_2_with_one_line_and_usage)

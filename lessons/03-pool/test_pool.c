@@ -17,12 +17,7 @@ TestSuite(lesson03, .timeout = 60);
 Test(lesson03, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = RUN("lesson03", 10, "--quick");
-    assert_run(r, 0);
-    /* well under 1 s on a quiet machine; generous for a shared one */
-    cr_assert(r.seconds < 2.0, "--quick took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 18 checks held"), "%s", r.out);
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 18, 2.0);
     run_free(&r);
 }
 
@@ -179,23 +174,16 @@ Test(lesson03, ctrl_c_leaves_no_process_behind)
 Test(lesson03, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson03", 25, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     cr_assert(strstr(r.out, "VERDICT: PASS - all 18 checks held"), "%s", r.out);
     run_free(&r);
 }
 
 Test(lesson03, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson03", 5, "--help");
-    assert_run(r, 0);
-    cr_assert(strstr(r.out, "usage: lesson03"));
     static const char *const opts[] = {"--api", "--terminate", "--kill-worker", "--bench",
                                        "--workers N", "--count N", "--quick"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
-    run_free(&r);
+    assert_help_lists("lesson03", opts);
 }
 
 Test(lesson03, bad_input_exits_2_with_one_line_and_usage)

@@ -19,11 +19,7 @@ static struct lesson_run quick_run(void) { return RUN("lesson04", 10, "--quick")
 Test(lesson04, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = quick_run();
-    assert_run(r, 0);                  /* also: nothing left in /dev/shm */
-    cr_assert(r.seconds < 1.0, "--quick took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 13, 1.0);
     run_free(&r);
 }
 
@@ -169,19 +165,14 @@ Test(lesson04, sigterm_leaves_dev_shm_clean) { interrupt_while_named(SIGTERM); }
 Test(lesson04, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson04", 15, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     run_free(&r);
 }
 
 Test(lesson04, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson04", 5, "--help");
-    assert_run(r, 0);
-    cr_assert(strstr(r.out, "usage: lesson04"));
-    cr_assert(strstr(r.out, "--count N"));
-    run_free(&r);
+    static const char *const opts[] = {"--quick", "--workers N", "--count N"};
+    assert_help_lists("lesson04", opts);
 }
 
 Test(lesson04, bad_input_exits_2_with_one_line_and_usage)

@@ -17,13 +17,7 @@ TestSuite(lesson05, .timeout = 60);
 Test(lesson05, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = RUN("lesson05", 10, "--quick");
-    assert_run(r, 0);
-    /* well under 1 s on a quiet machine; 2 s is the hook's limit, kept
-     * generous because the suite may run beside other builds */
-    cr_assert(r.seconds < 2.0, "--quick took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 11 checks held"), "%s", r.out);
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 11, 2.0);
     run_free(&r);
 }
 
@@ -181,9 +175,7 @@ Test(lesson05, robust_mutex_reports_owner_death)
 Test(lesson05, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson05", 25, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     cr_assert(strstr(r.out, "what each costs: 2 processes"), "%s", r.out);
     cr_assert(strstr(r.out, "VERDICT: PASS - all 11 checks held"), "%s", r.out);
     run_free(&r);
@@ -191,14 +183,9 @@ Test(lesson05, paced_default_run_stays_under_ten_seconds)
 
 Test(lesson05, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson05", 5, "--help");
-    assert_run(r, 0);
-    cr_assert(strstr(r.out, "usage: lesson05"));
     static const char *const opts[] = {"--no-lock", "--lock", "--whole-loop", "--atomic",
                                        "--bank", "--holder-dies", "--trials K", "--workers N"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
-    run_free(&r);
+    assert_help_lists("lesson05", opts);
 }
 
 Test(lesson05, bad_input_exits_2_with_one_line_and_usage)

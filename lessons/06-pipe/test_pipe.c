@@ -20,12 +20,7 @@ TestSuite(lesson06, .timeout = 60);
 Test(lesson06, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = RUN("lesson06", 10, "--quick");
-    assert_run(r, 0);
-    /* well under 1 s on a quiet machine; generous for a shared one */
-    cr_assert(r.seconds < 2.0, "--quick took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 13, 2.0);
     run_free(&r);
 }
 
@@ -247,9 +242,7 @@ Test(lesson06, bench_reports_both_rates_beside_bare)
 Test(lesson06, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson06", 25, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     cr_assert(strstr(r.out, "0 torn in 1 run(s) of 5 x 1000 records"), "%s", r.out);
     cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
     run_free(&r);
@@ -257,15 +250,10 @@ Test(lesson06, paced_default_run_stays_under_ten_seconds)
 
 Test(lesson06, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson06", 5, "--help");
-    assert_run(r, 0);
-    cr_assert(strstr(r.out, "usage: lesson06"));
     static const char *const opts[] = {"--one-way", "--duplex", "--framing", "--eof", "--sigpipe",
                                        "--atomic", "--trials K", "--bench", "--workers N",
                                        "--count N", "--quick"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
-    run_free(&r);
+    assert_help_lists("lesson06", opts);
 }
 
 Test(lesson06, bad_input_exits_2_with_one_line_and_usage)

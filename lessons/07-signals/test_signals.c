@@ -14,17 +14,10 @@ TestSuite(lesson07, .timeout = 60);
 
 static struct lesson_run quick_run(void) { return RUN("lesson07", 10, "--quick"); }
 
-#define assert_has(r, text) cr_assert(strstr((r).out, (text)), "no '%s' in\n%s", (text), (r).out)
-
 Test(lesson07, quick_run_passes_fast_with_no_terminal_and_leaves_nothing)
 {
     struct lesson_run r = quick_run();      /* stdin is /dev/null, stdout a pipe */
-    assert_run(r, 0);
-    /* well under 1 s on a quiet machine; generous for a shared one */
-    cr_assert(r.seconds < 2.0, "--quick took %.2f s", r.seconds);
-    assert_has(r, "VERDICT: PASS - all 16 checks held");
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 16, 2.0);
     run_free(&r);
 }
 
@@ -32,10 +25,10 @@ Test(lesson07, sigterm_ends_a_child_and_sigkill_cannot_be_caught)
 {
     struct lesson_run r = quick_run();
     assert_run(r, 0);
-    assert_has(r, "SIGTERM): the child killed by signal 15 (SIGTERM)");
-    assert_has(r, "sigaction(SIGKILL) failed: EINVAL");
-    assert_has(r, "SIGTERM): still alive after");
-    assert_has(r, "SIGKILL): the child killed by signal 9 (SIGKILL); it could not catch it");
+    assert_says(r, "SIGTERM): the child killed by signal 15 (SIGTERM)");
+    assert_says(r, "sigaction(SIGKILL) failed: EINVAL");
+    assert_says(r, "SIGTERM): still alive after");
+    assert_says(r, "SIGKILL): the child killed by signal 9 (SIGKILL); it could not catch it");
     run_free(&r);
 }
 
@@ -43,9 +36,9 @@ Test(lesson07, sig_ign_then_sig_dfl_switch)
 {
     struct lesson_run r = quick_run();
     assert_run(r, 0);
-    assert_has(r, "raised SIGALRM and SIGINT while both are SIG_IGN: still here");
-    assert_has(r, "ok   with SIG_IGN the child lived through both signals");
-    assert_has(r, "ok   with SIG_DFL the child killed by signal 14 (SIGALRM)");
+    assert_says(r, "raised SIGALRM and SIGINT while both are SIG_IGN: still here");
+    assert_says(r, "ok   with SIG_IGN the child lived through both signals");
+    assert_says(r, "ok   with SIG_DFL the child killed by signal 14 (SIGALRM)");
     run_free(&r);
 }
 
@@ -53,10 +46,10 @@ Test(lesson07, check_then_pause_loses_the_signal_sigsuspend_does_not)
 {
     struct lesson_run r = quick_run();
     assert_run(r, 0);
-    assert_has(r, "WARNING: deliberately broken: check the flag, then pause()");
-    assert_has(r, "the handler ran already (flag = 1)");
-    assert_has(r, "until the watchdog's SIGALRM: the SIGUSR1 it waited for was lost");
-    assert_has(r, "ok   SIGUSR1 waited, pending (sigpending: yes); sigsuspend() took it");
+    assert_says(r, "WARNING: deliberately broken: check the flag, then pause()");
+    assert_says(r, "the handler ran already (flag = 1)");
+    assert_says(r, "until the watchdog's SIGALRM: the SIGUSR1 it waited for was lost");
+    assert_says(r, "ok   SIGUSR1 waited, pending (sigpending: yes); sigsuspend() took it");
     run_free(&r);
 }
 
@@ -64,13 +57,13 @@ Test(lesson07, a_second_alarm_replaces_the_first)
 {
     struct lesson_run r = quick_run();
     assert_run(r, 0);
-    assert_has(r, "alarm(3) = 0, alarm(5) = 3 (what was left of the 3), alarm(0) = 5");
-    assert_has(r, "ok   alarm() returned 0, 3, 5");
+    assert_says(r, "alarm(3) = 0, alarm(5) = 3 (what was left of the 3), alarm(0) = 5");
+    assert_says(r, "ok   alarm() returned 0, 3, 5");
     double at;
     cr_assert(number_after(r.out, "ok   one SIGALRM, at ", &at), "%s", r.out);
     /* timers never fire early: at 2 + 5 units or later, never at 3 */
     cr_assert(at > 6.9, "the alarm fired at %.2f units", at);
-    assert_has(r, "none at 3; no timer left");
+    assert_says(r, "none at 3; no timer left");
     run_free(&r);
 }
 
@@ -80,7 +73,7 @@ static void check_burst(const char *n)
     assert_run(r, 0);
     char line[128];
     snprintf(line, sizeof line, "ok   the waitpid(-1, WNOHANG) loop reaped %s of %s", n, n);
-    assert_has(r, line);
+    assert_says(r, line);
     double ran;
     snprintf(line, sizeof line, "ok   %s children exited, the handler ran ", n);
     cr_assert(number_after(r.out, line, &ran), "%s", r.out);
@@ -95,10 +88,10 @@ Test(lesson07, eintr_without_sa_restart_and_restart_with_it)
 {
     struct lesson_run r = quick_run();
     assert_run(r, 0);
-    assert_has(r, "errno = EINTR: the handler ran, waitpid() gave up");
-    assert_has(r, "and SA_RESTART restarted waitpid()");
-    assert_has(r, "ok   without SA_RESTART waitpid() failed with EINTR");
-    assert_has(r, "ok   with SA_RESTART the kernel restarted waitpid()");
+    assert_says(r, "errno = EINTR: the handler ran, waitpid() gave up");
+    assert_says(r, "and SA_RESTART restarted waitpid()");
+    assert_says(r, "ok   without SA_RESTART waitpid() failed with EINTR");
+    assert_says(r, "ok   with SA_RESTART the kernel restarted waitpid()");
     run_free(&r);
 }
 
@@ -107,11 +100,11 @@ Test(lesson07, self_driven_ctrl_c_refuses_then_quits_and_reaches_the_group)
     struct lesson_run r = RUN("lesson07", 10, "--quick", "-n", "3");
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "kill(0, SIGINT): what Ctrl-C does"), 2, "%s", r.out);
-    assert_has(r, "SIGINT: 就不结束");
+    assert_says(r, "SIGINT: 就不结束");
     cr_assert_eq(count_of(r.out, "killed by signal 2 (SIGINT)"), 3 + 1, "%s", r.out);
-    assert_has(r, "ok   it reached the whole group: 3 of 3 helpers killed by SIGINT");
-    assert_has(r, "the notes program killed by signal 2 (SIGINT)");
-    assert_has(r, "ok   the second SIGINT ended it, by SIGINT");
+    assert_says(r, "ok   it reached the whole group: 3 of 3 helpers killed by SIGINT");
+    assert_says(r, "the notes program killed by signal 2 (SIGINT)");
+    assert_says(r, "ok   the second SIGINT ended it, by SIGINT");
     run_free(&r);
 }
 
@@ -125,11 +118,11 @@ Test(lesson07, interactive_real_ctrl_c_reaches_the_whole_group)
                                      "--interactive", "--patience", "1");
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "kill(0, SIGINT)"), 0, "the lesson sent no SIGINT itself");
-    assert_has(r, "SIGINT: 就不结束");
-    assert_has(r, "ok   it reached the whole group: 2 of 2 helpers killed by SIGINT");
-    assert_has(r, "no Ctrl-C within 1 s");
-    assert_has(r, "no second Ctrl-C: it gave up waiting and exited");
-    assert_has(r, "VERDICT: PASS - all 15 checks held");
+    assert_says(r, "SIGINT: 就不结束");
+    assert_says(r, "ok   it reached the whole group: 2 of 2 helpers killed by SIGINT");
+    assert_says(r, "no Ctrl-C within 1 s");
+    assert_says(r, "no second Ctrl-C: it gave up waiting and exited");
+    assert_says(r, "VERDICT: PASS - all 15 checks held");
     run_free(&r);
 }
 
@@ -137,9 +130,9 @@ Test(lesson07, interactive_with_no_ctrl_c_gives_up_and_fails)
 {
     struct lesson_run r = RUN("lesson07", 20, "--quick", "--interactive", "--patience", "1");
     assert_run(r, 1);
-    assert_has(r, "press Ctrl-C (within 1 s)");
-    assert_has(r, "no Ctrl-C within 1 s");
-    assert_has(r, "FAIL the first SIGINT ran the handler");
+    assert_says(r, "press Ctrl-C (within 1 s)");
+    assert_says(r, "no Ctrl-C within 1 s");
+    assert_says(r, "FAIL the first SIGINT ran the handler");
     cr_assert(strstr(r.out, "no second Ctrl-C") == NULL, "%s", r.out);
     run_free(&r);
 }
@@ -153,7 +146,7 @@ Test(lesson07, real_ctrl_c_mid_run_stops_cleanly_by_sigint)
     cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGINT, "status 0x%x\n%s",
               (unsigned)r.status, r.out);
     cr_assert_eq(r.leftovers, 0, "%d process(es) left behind", r.leftovers);
-    assert_has(r, "Ctrl-C: stopping here; every child is reaped");
+    assert_says(r, "Ctrl-C: stopping here; every child is reaped");
     cr_assert(strstr(r.out, "VERDICT") == NULL && strstr(r.out, "== 7.") == NULL, "%s", r.out);
     cr_assert(r.seconds < 8.0, "took %.1f s to stop", r.seconds);
     run_free(&r);
@@ -183,22 +176,16 @@ Test(lesson07, blocked_standard_signals_do_not_queue)
 Test(lesson07, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson07", 25, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
-    assert_has(r, "VERDICT: PASS - all 16 checks held");
+    assert_paced_run(r);
+    assert_says(r, "VERDICT: PASS - all 16 checks held");
     run_free(&r);
 }
 
 Test(lesson07, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson07", 5, "--help");
-    assert_run(r, 0);
-    static const char *const opts[] = {"usage: lesson07", "--interactive", "--patience SEC",
-                                       "--quick", "--workers N", "--count N"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
-    run_free(&r);
+    static const char *const opts[] = {"--interactive", "--patience SEC", "--quick",
+                                       "--workers N", "--count N"};
+    assert_help_lists("lesson07", opts);
 }
 
 Test(lesson07, bad_input_exits_2_with_one_line_and_usage)

@@ -18,13 +18,7 @@ TestSuite(lesson08, .timeout = 60);
 Test(lesson08, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = RUN("lesson08", 10, "--quick");
-    assert_run(r, 0);
-    /* well under 1 s on a quiet machine; generous here, the suite may run
-     * beside other builds */
-    cr_assert(r.seconds < 3.0, "--quick took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 13, 3.0);
     run_free(&r);
 }
 
@@ -221,23 +215,16 @@ Test(lesson08, timedwait_with_a_past_deadline_returns_at_once)
 Test(lesson08, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson08", 25, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
     run_free(&r);
 }
 
 Test(lesson08, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson08", 5, "--help");
-    assert_run(r, 0);
-    cr_assert(strstr(r.out, "usage: lesson08"));
     static const char *const opts[] = {"--notes", "--named", "--copied", "--timed", "--signal",
                                        "--bench", "--trips N", "--workers N", "--count N"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
-    run_free(&r);
+    assert_help_lists("lesson08", opts);
 }
 
 Test(lesson08, bad_input_exits_2_with_one_line_and_usage)

@@ -19,12 +19,7 @@ TestSuite(lesson09, .timeout = 60);
 Test(lesson09, quick_run_passes_fast_and_leaves_nothing)
 {
     struct lesson_run r = RUN("lesson09", 10, "--quick");
-    assert_run(r, 0);
-    /* well under 1 s on a quiet machine; generous for a loaded one */
-    cr_assert(r.seconds < 3.0, "--quick took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 10 checks held"), "%s", r.out);
-    cr_assert_eq(count_of(r.out, "FAIL"), 0);
-    cr_assert_str_empty(r.err);
+    assert_quick_pass(r, 10, 3.0);
     run_free(&r);
 }
 
@@ -220,9 +215,7 @@ Test(lesson09, monotonic_condvar_times_out_after_the_deadline)
 Test(lesson09, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson09", 25, NULL);
-    assert_run(r, 0);
-    cr_assert(r.seconds < 10.0, "default run took %.1f s", r.seconds);
-    cr_assert(r.seconds > 2.0, "the default run is paced for a class (%.1f s)", r.seconds);
+    assert_paced_run(r);
     cr_assert(strstr(r.out, "ok   wait_event_timeout gave up after wait(2) = False"), "%s", r.out);
     cr_assert(strstr(r.out, "VERDICT: PASS - all 10 checks held"), "%s", r.out);
     run_free(&r);
@@ -230,14 +223,9 @@ Test(lesson09, paced_default_run_stays_under_ten_seconds)
 
 Test(lesson09, help_exits_0_with_usage)
 {
-    struct lesson_run r = RUN("lesson09", 5, "--help");
-    assert_run(r, 0);
-    cr_assert(strstr(r.out, "usage: lesson09"));
     static const char *const opts[] = {"--basics", "--notes", "--broadcast", "--timeouts",
                                        "--bench", "--workers N", "--count N", "--quick"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        cr_assert(strstr(r.out, opts[i]), "--help does not list %s", opts[i]);
-    run_free(&r);
+    assert_help_lists("lesson09", opts);
 }
 
 Test(lesson09, bad_input_exits_2_with_one_line_and_usage)
