@@ -50,18 +50,31 @@ static bool drain(int fd, struct buffer *b)
     return n > 0;
 }
 
-/* Kills and reaps every child the lesson left to us; returns how many. */
-static int reap_leftovers(pid_t group)
+/* Reaps every child the lesson left to us; returns how many, and in
+ * *running how many of them were still running (orphans, killed here)
+ * rather than already dead (zombies). A process that is dying of the same
+ * signal as the lesson (Ctrl-C reaches the whole group) gets a second to
+ * finish before it counts as running. */
+static int reap_leftovers(pid_t group, int *running)
 {
     int count = 0, status;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-        count++;                         /* zombies re-parented to us */
+    *running = 0;
+    for (int tries = 0; tries < 100; tries++) {
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            count++;                     /* zombies re-parented to us */
+        if (pid == -1)
+            break;                       /* ECHILD: none left */
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     if (pid == 0) {                      /* children still running: orphans */
         if (kill(-group, SIGKILL) == -1 && errno != ESRCH)
             kit_die("kill");
-        while ((pid = waitpid(-1, &status, 0)) > 0)
+        while ((pid = waitpid(-1, &status, 0)) > 0) {
             count++;
+            ++*running;
+        }
     }
     if (pid == -1 && errno != ECHILD)
         kit_die("waitpid");
@@ -86,7 +99,8 @@ static void shm_leftovers(pid_t pid, char *out, size_t size)
         if (next != '\0' && next != '-' && next != '.')
             continue;                    /* -4242 must not match -42420 */
         size_t used = strlen(out);
-        snprintf(out + used, size - used, "%s%s", used ? " " : "", e->d_name);
+        if (snprintf(out + used, size - used, "%s%s", used ? " " : "", e->d_name) < 0)
+            kit_die("snprintf");         /* too long a list is cut short: fine */
         if (unlinkat(dirfd(dir), e->d_name, 0) == -1)
             kit_die("unlinkat");
     }
@@ -199,7 +213,7 @@ struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, c
     r.err = be.data;
     if (WIFEXITED(r.status))
         r.exit_code = WEXITSTATUS(r.status);
-    r.leftovers = reap_leftovers(pid);
+    r.leftovers = reap_leftovers(pid, &r.running);
     shm_leftovers(pid, r.shm_left, sizeof r.shm_left);
     return r;
 }

@@ -26,6 +26,7 @@ struct lesson_run {
     double seconds;        /* wall time, start to exit */
     char *out, *err;       /* everything it printed, NUL-terminated */
     int leftovers;         /* processes left behind: zombies and orphans */
+    int running;           /* of those, still running when the lesson ended */
     char shm_left[256];    /* /dev/shm names left behind, "" when none */
 };
 

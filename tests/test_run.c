@@ -30,6 +30,7 @@ Test(run, counts_an_orphan_left_running)
     struct lesson_run r = RUN("sh", 5, "-c", "sleep 30 & exit 0");
     cr_assert_eq(r.exit_code, 0);
     cr_assert_eq(r.leftovers, 1, "the background sleep is an orphan");
+    cr_assert_eq(r.running, 1, "and it was still running");
     run_free(&r);
 }
 
@@ -39,6 +40,7 @@ Test(run, counts_a_zombie_left_unreaped)
     struct lesson_run r = RUN("sh", 5, "-c", "true & exec sleep 0.3");
     cr_assert_eq(r.exit_code, 0);
     cr_assert_eq(r.leftovers, 1, "the unreaped child is a zombie");
+    cr_assert_eq(r.running, 0, "a zombie is not running");
     run_free(&r);
 }
 

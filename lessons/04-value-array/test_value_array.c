@@ -117,46 +117,18 @@ Test(lesson04, named_block_appears_then_is_gone_from_dev_shm)
  * removes the name, and only then dies of the signal. */
 static void interrupt_while_named(int sig)
 {
-    int out[2];
-    cr_assert_neq(pipe(out), -1);
-    pid_t pid = test_fork();
-    if (pid == 0) {
-        const char *dir = getenv("MPKIT_BIN");
-        char path[512];
-        snprintf(path, sizeof path, "%s/lesson04", dir && *dir ? dir : ".");
-        if (setpgid(0, 0) == -1 || dup2(out[1], STDOUT_FILENO) == -1)
-            _exit(126);
-        close(out[0]);
-        close(out[1]);
-        execl(path, "lesson04", (char *)NULL);     /* paced: section 6 pauses */
-        _exit(127);
-    }
-    setpgid(pid, pid);                 /* either side may run first */
-    close(out[1]);
-    char buf[16384];
-    size_t len = 0;
-    bool sent = false;
-    for (ssize_t n; (n = read(out[0], buf + len, sizeof buf - 1 - len)) > 0;) {
-        len += (size_t)n;
-        buf[len] = '\0';
-        if (!sent && strstr(buf, "after shm_open: mpkit-shm-")) {
-            cr_assert_neq(kill(-pid, sig), -1);      /* the whole group, as Ctrl-C does */
-            sent = true;
-        }
-    }
-    close(out[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(sent, "never reached the named section:\n%s", buf);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == sig, "status 0x%x\n%s", status, buf);
-    cr_assert(strstr(buf, "ok   the name is gone from /dev/shm"), "%s", buf);
-    cr_assert(strstr(buf, "VERDICT") == NULL, "the signal ended it after the cleanup");
-    char name[64];
-    snprintf(name, sizeof name, "/dev/shm/mpkit-shm-%ld", (long)pid);
-    bool left = access(name, F_OK) == 0;
-    if (left)
-        unlink(name);                  /* so one failure does not linger */
-    cr_assert(!left, "%s was left behind", name);
+    /* paced (section 6 pauses); the signal goes to the whole group */
+    struct lesson_run r = RUN_SIGNAL("lesson04", 20, sig, "after shm_open: mpkit-shm-", NULL);
+    cr_assert(!r.timed_out, "%s", r.out);
+    cr_assert(strstr(r.out, "after shm_open: mpkit-shm-"), "never reached the named section:\n%s",
+              r.out);
+    cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == sig, "status 0x%x\n%s", r.status,
+              r.out);
+    assert_says(r, "ok   the name is gone from /dev/shm");
+    cr_assert(strstr(r.out, "VERDICT") == NULL, "the signal ended it after the cleanup");
+    cr_assert_str_empty(r.shm_left, "left in /dev/shm: %s", r.shm_left);
+    cr_assert_eq(r.running, 0, "%d process(es) still running", r.running);
+    run_free(&r);
 }
 
 Test(lesson04, ctrl_c_leaves_dev_shm_clean) { interrupt_while_named(SIGINT); }
