@@ -374,8 +374,9 @@ static void eof(bool forget, double watchdog)
     if (forget)
         kit_expect(!ended, "watchdog: after %.1f s the reader is still blocked in read(): "
                    "while a write end is open, more could come", watchdog);
+    /* said before the close: the reader's end-of-file line comes after it */
+    kit_say(forget ? "now I close my write end" : "sent 3 messages; now I close my write end");
     close_fd(fd[WRITE_END]);
-    kit_say(forget ? "now I close my write end" : "sent 3 messages and closed my write end");
     ended = ended || kit_wait_timeout(pid, &status, 5.0);
     if (!ended && kill(pid, SIGKILL) == -1)
         kit_die("kill");
