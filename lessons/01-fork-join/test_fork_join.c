@@ -33,8 +33,8 @@ Test(lesson01, child_reports_its_parent_pid)
 Test(lesson01, join_with_timeout_returns_while_alive)
 {
     struct lesson_run r = quick_run();
-    cr_assert(strstr(r.out, "is_alive() = True"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   join("), "%s", r.out);
+    assert_says(r, "is_alive() = True");
+    assert_says(r, "ok   join(");
     cr_assert(strstr(r.out, "returned while the worker is still alive"));
     cr_assert(strstr(r.out, "ok   join() waited for the end: is_alive() = False"));
     /* the worker printed its third line before the parent saw it end */
@@ -66,25 +66,25 @@ Test(lesson01, more_workers_are_all_reaped_in_order)
 Test(lesson01, exit_status_and_terminate_are_decoded)
 {
     struct lesson_run r = quick_run();
-    cr_assert(strstr(r.out, "ok   exit-3 exited with status 3"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   sleeper killed by signal 15 (SIGTERM)"), "%s", r.out);
+    assert_says(r, "ok   exit-3 exited with status 3");
+    assert_says(r, "ok   sleeper killed by signal 15 (SIGTERM)");
     run_free(&r);
 }
 
 Test(lesson01, child_change_to_global_is_invisible_to_parent)
 {
     struct lesson_run r = quick_run();
-    cr_assert(strstr(r.out, "child: a = 10000"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   parent: a = 1 after"), "%s", r.out);
+    assert_says(r, "child: a = 10000");
+    assert_says(r, "ok   parent: a = 1 after");
     run_free(&r);
 }
 
 Test(lesson01, zombie_is_seen_then_reaped)
 {
     struct lesson_run r = quick_run();
-    cr_assert(strstr(r.out, "says state 'Z' (Z = zombie)"), "%s", r.out);
-    cr_assert(strstr(r.out, "kill(pid, 0) = 0"), "%s", r.out);
-    cr_assert(strstr(r.out, "is gone after reaping"), "%s", r.out);
+    assert_says(r, "says state 'Z' (Z = zombie)");
+    assert_says(r, "kill(pid, 0) = 0");
+    assert_says(r, "is gone after reaping");
     run_free(&r);
 }
 

@@ -25,8 +25,8 @@ Test(lesson03, map_returns_results_in_input_order_from_reused_workers)
 {
     struct lesson_run r = RUN("lesson03", 20, "--quick", "--api", "-w", "4", "-n", "10");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "map() = [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   all 10 results in input order"), "%s", r.out);
+    assert_says(r, "map() = [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]");
+    assert_says(r, "ok   all 10 results in input order");
     cr_assert_eq(count_of(r.out, "] job("), 10, "each map task printed by its worker");
     /* every pid that ran a task is one of the 4 pool workers, forked once */
     long pool[4];
@@ -57,14 +57,14 @@ Test(lesson03, apply_and_apply_async_with_a_timeout)
 {
     struct lesson_run r = RUN("lesson03", 20, "--quick", "--api");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "ok   apply() = 400, from pid "), "%s", r.out);
-    cr_assert(strstr(r.out, "returned handle 1 at once"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   res.get(timeout=1) = 400"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   res.get(timeout=0.05) gave up after "), "%s", r.out);
-    cr_assert(strstr(r.out, "TimeoutError"), "%s", r.out);
+    assert_says(r, "ok   apply() = 400, from pid ");
+    assert_says(r, "returned handle 1 at once");
+    assert_says(r, "ok   res.get(timeout=1) = 400");
+    assert_says(r, "ok   res.get(timeout=0.05) gave up after ");
+    assert_says(r, "TimeoutError");
     /* the pool is still usable, and the late result does arrive */
-    cr_assert(strstr(r.out, "ok   apply(job, (6,)) = 36 meanwhile"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   res.get() with no timeout = 49"), "%s", r.out);
+    assert_says(r, "ok   apply(job, (6,)) = 36 meanwhile");
+    assert_says(r, "ok   res.get() with no timeout = 49");
     run_free(&r);
 }
 
@@ -78,7 +78,7 @@ Test(lesson03, imap_unordered_delivers_every_result_once)
         snprintf(line, sizeof line, "next() = %d: job(%d), from pid", i * i, i);
         cr_assert_eq(count_of(r.out, line), 1, "'%s' not exactly once", line);
     }
-    cr_assert(strstr(r.out, "ok   all 25 results arrived, each once"), "%s", r.out);
+    assert_says(r, "ok   all 25 results arrived, each once");
     run_free(&r);
 }
 
@@ -88,7 +88,7 @@ Test(lesson03, close_and_join_end_every_worker_with_status_0)
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "join: worker "), 5, "%s", r.out);
     cr_assert_eq(count_of(r.out, ") exited with status 0"), 5, "%s", r.out);
-    cr_assert(strstr(r.out, "ok   every worker exited with status 0"), "%s", r.out);
+    assert_says(r, "ok   every worker exited with status 0");
     run_free(&r);
 }
 
@@ -98,9 +98,9 @@ Test(lesson03, terminate_stops_busy_workers_with_sigterm)
     assert_run(r, 0);
     cr_assert(r.seconds < 5.0, "terminate waited for the 10 s tasks (%.1f s)", r.seconds);
     cr_assert_eq(count_of(r.out, "killed by signal 15 (SIGTERM)"), 3, "%s", r.out);
-    cr_assert(strstr(r.out, "ok   all 3 stopped by SIGTERM in "), "%s", r.out);
-    cr_assert(strstr(r.out, "3 unfinished tasks discarded"), "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 1 checks held"), "%s", r.out);
+    assert_says(r, "ok   all 3 stopped by SIGTERM in ");
+    assert_says(r, "3 unfinished tasks discarded");
+    assert_says(r, "VERDICT: PASS - all 1 checks held");
     run_free(&r);
 }
 
@@ -113,14 +113,14 @@ static void check_kill_worker(const char *workers, const char *count, int victim
     cr_assert_eq(count_of(r.out, "killed by signal 9 (SIGKILL)"), 1, "%s", r.out);
     snprintf(line, sizeof line, "WARNING: task %d, job(%d), died with it: reported lost", victim, victim);
     cr_assert(strstr(r.out, line), "%s", r.out);
-    cr_assert(strstr(r.out, "in its place"), "%s", r.out);
+    assert_says(r, "in its place");
     snprintf(line, sizeof line, "ok   task %d reported lost, 1 lost in all", victim);
     cr_assert(strstr(r.out, line), "%s", r.out);
     snprintf(line, sizeof line, "ok   the other %d tasks returned %d right results", n - 1, n - 1);
     cr_assert(strstr(r.out, line), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   every task accounted for; nothing hangs"), "%s", r.out);
+    assert_says(r, "ok   every task accounted for; nothing hangs");
     cr_assert(strstr(r.out, "ok   close() + join(): every worker exited with status 0"));
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 5 checks held"), "%s", r.out);
+    assert_says(r, "VERDICT: PASS - all 5 checks held");
     /* the victim's task never printed a result */
     snprintf(line, sizeof line, "] job(%d) = ", victim);
     cr_assert_eq(count_of(r.out, line), 0, "%s", r.out);
@@ -149,8 +149,8 @@ Test(lesson03, bench_checks_every_result_and_reports_tasks_per_second)
 {
     struct lesson_run r = RUN("lesson03", 30, "--quick", "--bench");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "ok   every run: all 20000 results right"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   every run: all 1000000 results right"), "%s", r.out);
+    assert_says(r, "ok   every run: all 20000 results right");
+    assert_says(r, "ok   every run: all 1000000 results right");
     cr_assert_eq(count_of(r.out, "median of 5: "), 2, "%s", r.out);
     double per_message, chunked;
     cr_assert(number_after(r.out, "one per message: ", &per_message), "%s", r.out);
@@ -175,7 +175,7 @@ Test(lesson03, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson03", 25, NULL);
     assert_paced_run(r);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 18 checks held"), "%s", r.out);
+    assert_says(r, "VERDICT: PASS - all 18 checks held");
     run_free(&r);
 }
 

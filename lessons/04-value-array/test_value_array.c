@@ -26,9 +26,9 @@ Test(lesson04, quick_run_passes_fast_and_leaves_nothing)
 Test(lesson04, global_is_copied_mapping_is_shared)
 {
     struct lesson_run r = quick_run();
-    cr_assert(strstr(r.out, "child: plain = 10000, shared = 10000"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   parent: plain = 1: the child changed its own copy"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   parent: shared = 10000"), "%s", r.out);
+    assert_says(r, "child: plain = 10000, shared = 10000");
+    assert_says(r, "ok   parent: plain = 1: the child changed its own copy");
+    assert_says(r, "ok   parent: shared = 10000");
     run_free(&r);
 }
 
@@ -58,7 +58,7 @@ Test(lesson04, type_sizes_are_this_machines)
         cr_assert(strstr(r.out, "'l'  long                  notes: >= 4  here: 8   <- bigger here"));
         cr_assert(strstr(r.out, "'u'  wchar_t (Py_UNICODE)  notes: >= 2  here: 4   <- bigger here"));
     }
-    cr_assert(strstr(r.out, "ok   every type is at least its minimum"), "%s", r.out);
+    assert_says(r, "ok   every type is at least its minimum");
     run_free(&r);
 }
 
@@ -67,10 +67,10 @@ Test(lesson04, values_are_shared_and_float_prints_as_in_the_notes)
     struct lesson_run r = RUN("lesson04", 10, "--quick", "-w", "3");
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "child: Value('i').value += 1 -> "), 3, "%s", r.out);
-    cr_assert(strstr(r.out, "Value('d').value *= 2 -> 25.12"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   parent: Value('i').value = 3: 3 child(ren) added 1"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   Value('f', 0.313).value prints 0.31299999356269836"), "%s", r.out);
-    cr_assert(strstr(r.out, "exactly 0.312999993562698364257812500"), "%s", r.out);
+    assert_says(r, "Value('d').value *= 2 -> 25.12");
+    assert_says(r, "ok   parent: Value('i').value = 3: 3 child(ren) added 1");
+    assert_says(r, "ok   Value('f', 0.313).value prints 0.31299999356269836");
+    assert_says(r, "exactly 0.312999993562698364257812500");
     run_free(&r);
 }
 
@@ -78,19 +78,19 @@ Test(lesson04, arrays_zero_filled_and_changed_by_a_child)
 {
     struct lesson_run r = RUN("lesson04", 10, "--quick", "-n", "64");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "Array('i', [1, 2, 3, 4])[1] = 2"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   Array('i', 64): 64 ints, all 0"), "%s", r.out);
-    cr_assert(strstr(r.out, "child: for i in shm: b'H' b'e' b'l' b'l' b'o'"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   parent: shm.value = b'hello'"), "%s", r.out);
+    assert_says(r, "Array('i', [1, 2, 3, 4])[1] = 2");
+    assert_says(r, "ok   Array('i', 64): 64 ints, all 0");
+    assert_says(r, "child: for i in shm: b'H' b'e' b'l' b'l' b'o'");
+    assert_says(r, "ok   parent: shm.value = b'hello'");
     run_free(&r);
 }
 
 Test(lesson04, grid_is_row_major_over_one_flat_array)
 {
     struct lesson_run r = quick_run();
-    cr_assert(strstr(r.out, "row 1: 10 11 12 13   = flat[4..7]"), "%s", r.out);
-    cr_assert(strstr(r.out, "row 2: 20 21 22 23   = flat[8..11]"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   grid[r][c] is flat[r*4 + c]"), "%s", r.out);
+    assert_says(r, "row 1: 10 11 12 13   = flat[4..7]");
+    assert_says(r, "row 2: 20 21 22 23   = flat[8..11]");
+    assert_says(r, "ok   grid[r][c] is flat[r*4 + c]");
     run_free(&r);
 }
 
@@ -106,10 +106,9 @@ Test(lesson04, named_block_appears_then_is_gone_from_dev_shm)
     cr_assert(strstr(during, " is there (") < after);
     cr_assert(strstr(after, " is not there ("), "%s", r.out);
     cr_assert(strstr(r.out, "[opener "), "a second process opened it by name");
-    cr_assert(strstr(r.out, "read: \"hello from the parent\""), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   the name is gone from /dev/shm"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   the parent reads: \"hello from the opener, after the name was gone\""),
-              "%s", r.out);
+    assert_says(r, "read: \"hello from the parent\"");
+    assert_says(r, "ok   the name is gone from /dev/shm");
+    assert_says(r, "ok   the parent reads: \"hello from the opener, after the name was gone\"");
     run_free(&r);
 }
 

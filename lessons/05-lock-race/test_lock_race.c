@@ -26,8 +26,8 @@ Test(lesson05, lock_with_4_workers_counts_exactly_1000000)
     struct lesson_run r = RUN("lesson05", 20, "--quick", "--lock", "-w", "4", "-n", "250000");
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "counter = 1000000, expected 1000000: exact"), 5, "%s", r.out);
-    cr_assert(strstr(r.out, "ok   5 of 5 runs counted exactly 1000000"), "%s", r.out);
-    cr_assert(strstr(r.out, "million increments/s (median of 5 runs)"), "%s", r.out);
+    assert_says(r, "ok   5 of 5 runs counted exactly 1000000");
+    assert_says(r, "million increments/s (median of 5 runs)");
     run_free(&r);
 }
 
@@ -36,7 +36,7 @@ Test(lesson05, atomic_counts_exactly)
     struct lesson_run r = RUN("lesson05", 20, "--quick", "--atomic", "-w", "3", "-n", "100000");
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "counter = 300000, expected 300000: exact"), 5, "%s", r.out);
-    cr_assert(strstr(r.out, "ok   5 of 5 runs counted exactly 300000"), "%s", r.out);
+    assert_says(r, "ok   5 of 5 runs counted exactly 300000");
     cr_assert_eq(count_of(r.out, "[process 1 "), 0, "workers print nothing in the loop");
     run_free(&r);
 }
@@ -57,10 +57,9 @@ Test(lesson05, whole_loop_output_is_serialised_as_in_the_notes)
     cr_assert(last1 < first2 || last2 < first1, "lines interleaved:\n%s", r.out);
     /* process 1 adds 1, process 2 adds 100: the last line says 1010 */
     cr_assert(strstr(last1 > last2 ? last1 : last2, ": 1010\n"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   the output is serialised"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   counter = 1010, expected 1010"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   5 of 5 runs counted exactly 200000, one process at a time"),
-              "%s", r.out);
+    assert_says(r, "ok   the output is serialised");
+    assert_says(r, "ok   counter = 1010, expected 1010");
+    assert_says(r, "ok   5 of 5 runs counted exactly 200000, one process at a time");
     run_free(&r);
 }
 
@@ -91,14 +90,14 @@ Test(lesson05, race_loses_updates_and_says_how_many)
     struct lesson_run r = RUN("lesson05", 40, "--quick", "--no-lock", "--trials", "10",
                               "-n", "10000000");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "WARNING: deliberately broken"), "%s", r.out);
+    assert_says(r, "WARNING: deliberately broken");
     double most = check_race_lines(r.out, 10), min, med, max;
     const char *summary = strstr(r.out, "lost in 10 runs: ");
     cr_assert(sscanf(summary, "lost in 10 runs: min %lf, median %lf, max %lf", &min, &med, &max) == 3);
     cr_assert(min <= med && med <= max && max == most, "%s", summary);
     cr_assert(max > 0, "not one update lost in 10 races of 2 x 10000000:\n%s", r.out);
-    cr_assert(strstr(r.out, "updates lost in 10 runs: each worker did all its 10000000"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   the counter never went above 20000000"), "%s", r.out);
+    assert_says(r, "updates lost in 10 runs: each worker did all its 10000000");
+    assert_says(r, "ok   the counter never went above 20000000");
     run_free(&r);
 }
 
@@ -107,7 +106,7 @@ Test(lesson05, race_with_one_worker_honestly_loses_nothing)
     struct lesson_run r = RUN("lesson05", 20, "--quick", "--no-lock", "-w", "1", "--trials", "3");
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "counter = 2000000, expected 2000000: exact"), 3, "%s", r.out);
-    cr_assert(strstr(r.out, "lost 0 this time"), "%s", r.out);
+    assert_says(r, "lost 0 this time");
     cr_assert(strstr(r.out, "fix 1") == NULL, "--trials alone runs only the race");
     run_free(&r);
 }
@@ -134,15 +133,15 @@ Test(lesson05, holder_death_hangs_a_plain_mutex_and_a_robust_one_recovers)
     assert_run(r, 0);
     cr_assert(r.seconds < 5.0, "--quick --holder-dies took %.2f s", r.seconds);
     cr_assert_eq(count_of(r.out, "holder killed by signal 9 (SIGKILL)"), 2, "%s", r.out);
-    cr_assert(strstr(r.out, "ok   watchdog: the waiter is still waiting after 0.2 s"), "%s", r.out);
-    cr_assert(strstr(r.out, "watchdog: waiter killed by signal 9 (SIGKILL)"), "%s", r.out);
-    cr_assert(strstr(r.out, "pthread_mutex_lock() = EOWNERDEAD"), "%s", r.out);
-    cr_assert(strstr(r.out, "accounts 900 + 1000 = 1900"), "%s", r.out);
-    cr_assert(strstr(r.out, "pthread_mutex_consistent(): repaired"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   the fixer exited with status 0"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   the next pthread_mutex_lock() returns 0"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   accounts 1000 + 1000 = 2000 again"), "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 4 checks held"), "%s", r.out);
+    assert_says(r, "ok   watchdog: the waiter is still waiting after 0.2 s");
+    assert_says(r, "watchdog: waiter killed by signal 9 (SIGKILL)");
+    assert_says(r, "pthread_mutex_lock() = EOWNERDEAD");
+    assert_says(r, "accounts 900 + 1000 = 1900");
+    assert_says(r, "pthread_mutex_consistent(): repaired");
+    assert_says(r, "ok   the fixer exited with status 0");
+    assert_says(r, "ok   the next pthread_mutex_lock() returns 0");
+    assert_says(r, "ok   accounts 1000 + 1000 = 2000 again");
+    assert_says(r, "VERDICT: PASS - all 4 checks held");
     run_free(&r);
 }
 
@@ -176,8 +175,8 @@ Test(lesson05, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson05", 25, NULL);
     assert_paced_run(r);
-    cr_assert(strstr(r.out, "what each costs: 2 processes"), "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 11 checks held"), "%s", r.out);
+    assert_says(r, "what each costs: 2 processes");
+    assert_says(r, "VERDICT: PASS - all 11 checks held");
     run_free(&r);
 }
 

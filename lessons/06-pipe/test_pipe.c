@@ -30,9 +30,9 @@ Test(lesson06, one_way_parent_receives_every_childs_list_then_eof)
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "] send([1, 2, 3, 4, 5])"), 16, "%s", r.out);
     cr_assert_eq(count_of(r.out, ": [1, 2, 3, 4, 5] (20 bytes)"), 16, "%s", r.out);
-    cr_assert(strstr(r.out, "recv() #17: end of file"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   16 messages, each the whole list, then end of file"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   write() on the read end fails with EBADF"), "%s", r.out);
+    assert_says(r, "recv() #17: end of file");
+    assert_says(r, "ok   16 messages, each the whole list, then end of file");
+    assert_says(r, "ok   write() on the read end fails with EBADF");
     cr_assert(strstr(r.out, "[child 16 "), "children are numbered: %s", r.out);
     run_free(&r);
 }
@@ -41,15 +41,15 @@ Test(lesson06, duplex_request_and_reply_each_way)
 {
     struct lesson_run r = RUN("lesson06", 10, "--quick", "--duplex");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "recv() request \"send me the list\""), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   parent_conn.recv() = [42, None, 'hello']"), "%s", r.out);
-    cr_assert(strstr(r.out, "recv() request \"your pid?\""), "%s", r.out);
+    assert_says(r, "recv() request \"send me the list\"");
+    assert_says(r, "ok   parent_conn.recv() = [42, None, 'hello']");
+    assert_says(r, "recv() request \"your pid?\"");
     double parent;
     cr_assert(number_after(r.out, "[parent ", &parent));
     char reply[64];
     snprintf(reply, sizeof reply, "recv() reply \"%.0f\"", parent);
     cr_assert(strstr(r.out, reply), "the child got its parent's pid: %s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 2 checks held"), "%s", r.out);
+    assert_says(r, "VERDICT: PASS - all 2 checks held");
     run_free(&r);
 }
 
@@ -62,8 +62,7 @@ Test(lesson06, bare_reads_glue_and_split_messages_framing_does_not)
     double first;
     cr_assert(number_after(r.out, "the first read() of up to 100000 returns ", &first), "%s", r.out);
     cr_assert(first > 0 && first < 100000, "first read %.0f", first);
-    cr_assert(strstr(r.out, "ok   framed: recv() returns messages of 5, 5 and 100000 bytes"),
-              "%s", r.out);
+    assert_says(r, "ok   framed: recv() returns messages of 5, 5 and 100000 bytes");
     run_free(&r);
 }
 
@@ -71,10 +70,8 @@ Test(lesson06, eof_waits_for_the_last_write_end)
 {
     struct lesson_run r = RUN("lesson06", 10, "--quick", "--eof");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "WARNING: deliberately broken: sent 3 messages and kept my write end"),
-              "%s", r.out);
-    cr_assert(strstr(r.out, "ok   watchdog: after 0.2 s the reader is still blocked in read()"),
-              "%s", r.out);
+    assert_says(r, "WARNING: deliberately broken: sent 3 messages and kept my write end");
+    assert_says(r, "ok   watchdog: after 0.2 s the reader is still blocked in read()");
     /* in the broken run the reader sees end of file only after the close */
     const char *close = strstr(r.out, "now I close my write end");
     const char *eof = strstr(r.out, "end of file after 3 messages");
@@ -82,7 +79,7 @@ Test(lesson06, eof_waits_for_the_last_write_end)
     cr_assert_eq(count_of(r.out, "end of file after 3 messages"), 2, "%s", r.out);
     cr_assert_eq(count_of(r.out, "ok   the reader saw end of file at once and exited with status 0"),
                  2, "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 3 checks held"), "%s", r.out);
+    assert_says(r, "VERDICT: PASS - all 3 checks held");
     run_free(&r);
 }
 
@@ -90,9 +87,9 @@ Test(lesson06, sigpipe_kills_the_writer_then_epipe_when_ignored)
 {
     struct lesson_run r = RUN("lesson06", 10, "--quick", "--sigpipe");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "ok   the writer was killed by signal 13 (SIGPIPE)"), "%s", r.out);
-    cr_assert(strstr(r.out, "SIGPIPE set to SIG_IGN"), "%s", r.out);
-    cr_assert(strstr(r.out, "write() = -1, errno EPIPE after "), "%s", r.out);
+    assert_says(r, "ok   the writer was killed by signal 13 (SIGPIPE)");
+    assert_says(r, "SIGPIPE set to SIG_IGN");
+    assert_says(r, "write() = -1, errno EPIPE after ");
     cr_assert(strstr(r.out, "ok   with SIGPIPE ignored, write() failed with EPIPE; the writer "
                             "exited with status 0"), "%s", r.out);
     run_free(&r);
@@ -102,15 +99,14 @@ Test(lesson06, pipe_buf_records_never_tear_in_100_runs)
 {
     struct lesson_run r = RUN("lesson06", 50, "--quick", "--trials", "100");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "ok   records of 4096 bytes: 0 torn in 100 run(s) of 5 x 100 records"),
-              "%s", r.out);
+    assert_says(r, "ok   records of 4096 bytes: 0 torn in 100 run(s) of 5 x 100 records");
     cr_assert(strstr(r.out, "fixed:") == NULL, "--trials alone runs only --atomic");
     /* big records: torn, or an honest "0 torn this time" */
     double torn;
     if (number_after(r.out, "records of 100000 bytes (> PIPE_BUF): ", &torn) && torn > 0)
-        cr_assert(strstr(r.out, "WARNING: records of 100000 bytes"), "%s", r.out);
+        assert_says(r, "WARNING: records of 100000 bytes");
     else
-        cr_assert(strstr(r.out, "0 torn in 5 x 20 this time"), "%s", r.out);
+        assert_says(r, "0 torn in 5 x 20 this time");
     run_free(&r);
 }
 
@@ -118,10 +114,8 @@ Test(lesson06, one_writer_never_tears_and_says_so)
 {
     struct lesson_run r = RUN("lesson06", 10, "--quick", "--atomic", "-w", "1", "-n", "5");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "ok   records of 4096 bytes: 0 torn in 1 run(s) of 1 x 5 records"),
-              "%s", r.out);
-    cr_assert(strstr(r.out, "records of 100000 bytes (> PIPE_BUF): 0 torn in 1 x 5 this time"),
-              "%s", r.out);
+    assert_says(r, "ok   records of 4096 bytes: 0 torn in 1 run(s) of 1 x 5 records");
+    assert_says(r, "records of 100000 bytes (> PIPE_BUF): 0 torn in 1 x 5 this time");
     run_free(&r);
 }
 
@@ -161,7 +155,7 @@ Test(lesson06, ctrl_c_leaves_no_process_running)
     cr_assert(!r.timed_out, "%s", r.out);
     cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGINT, "status 0x%x\n%s", r.status,
               r.out);
-    cr_assert_eq(r.running, 0, "%d process(es) of the lesson still running after Ctrl-C", r.running);
+    cr_assert_eq(r.running, 0, "%d process(es) still running after Ctrl-C", r.running);
     run_free(&r);
 }
 
@@ -188,8 +182,8 @@ Test(lesson06, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson06", 25, NULL);
     assert_paced_run(r);
-    cr_assert(strstr(r.out, "0 torn in 1 run(s) of 5 x 1000 records"), "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
+    assert_says(r, "0 torn in 1 run(s) of 5 x 1000 records");
+    assert_says(r, "VERDICT: PASS - all 13 checks held");
     run_free(&r);
 }
 

@@ -26,7 +26,7 @@ Test(lesson08, notes_demo_four_processes_three_places)
 {
     struct lesson_run r = RUN("lesson08", 10, "--quick", "--notes");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "Semaphore(3) shared by 4 processes"), "%s", r.out);
+    assert_says(r, "Semaphore(3) shared by 4 processes");
     cr_assert_eq(count_of(r.out, "] waiting for the semaphore (sem_getvalue = "), 4, "%s", r.out);
     cr_assert_eq(count_of(r.out, "] got in (sem_getvalue = "), 4, "%s", r.out);
     cr_assert_eq(count_of(r.out, "] released it (sem_getvalue = "), 4, "%s", r.out);
@@ -35,10 +35,9 @@ Test(lesson08, notes_demo_four_processes_three_places)
         snprintf(tag, sizeof tag, "[process %d ", id);
         cr_assert_eq(count_of(r.out, tag), 3, "process %d:\n%s", id, r.out);
     }
-    cr_assert(strstr(r.out, "ok   never more than 3 inside"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   at the end sem_getvalue = 3, the start value"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   Semaphore(1): one process inside at a time (highest: 1)"),
-              "%s", r.out);
+    assert_says(r, "ok   never more than 3 inside");
+    assert_says(r, "ok   at the end sem_getvalue = 3, the start value");
+    assert_says(r, "ok   Semaphore(1): one process inside at a time (highest: 1)");
     run_free(&r);
 }
 
@@ -60,7 +59,7 @@ Test(lesson08, never_more_inside_than_the_limit_over_many_runs)
             cr_assert(number_after(r.out, "Semaphore(1): one process inside at a time "
                                           "(highest: ", &most));
             cr_assert_eq(most, 1);
-            cr_assert(strstr(r.out, "VERDICT: PASS"), "%s", r.out);
+            assert_says(r, "VERDICT: PASS");
             run_free(&r);
         }
     }
@@ -75,11 +74,11 @@ Test(lesson08, named_semaphore_is_in_dev_shm_until_unlinked)
     char name[64];
     snprintf(name, sizeof name, "after sem_open: sem.mpkit-sem-");
     cr_assert(strstr(r.out, name) && strstr(r.out, " is there"), "%s", r.out);
-    cr_assert(strstr(r.out, "after sem_unlink: sem.mpkit-sem-"), "%s", r.out);
-    cr_assert(strstr(r.out, " is not there"), "%s", r.out);
-    cr_assert(strstr(r.out, "[opener "), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   its post after sem_unlink arrived"), "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 3 checks held"), "%s", r.out);
+    assert_says(r, "after sem_unlink: sem.mpkit-sem-");
+    assert_says(r, " is not there");
+    assert_says(r, "[opener ");
+    assert_says(r, "ok   its post after sem_unlink arrived");
+    assert_says(r, "VERDICT: PASS - all 3 checks held");
     run_free(&r);
 }
 
@@ -90,7 +89,7 @@ static void interrupt_while_named(int sig)
     cr_assert(!r.timed_out, "%s", r.out);
     cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == sig, "status 0x%x\n%s", r.status,
               r.out);
-    cr_assert(strstr(r.out, "ok   the opener had it, and the name is gone"), "%s", r.out);
+    assert_says(r, "ok   the opener had it, and the name is gone");
     cr_assert(strstr(r.out, "VERDICT") == NULL, "the signal ended it after the cleanup");
     cr_assert_eq(r.leftovers, 0, "%d process(es) left behind", r.leftovers);
     cr_assert_str_empty(r.shm_left, "left in /dev/shm: %s", r.shm_left);
@@ -105,10 +104,10 @@ Test(lesson08, copied_semaphore_hangs_and_the_watchdog_ends_it)
     struct lesson_run r = RUN("lesson08", 10, "--quick", "--copied");
     assert_run(r, 0);
     cr_assert(r.seconds < 5.0, "took %.2f s", r.seconds);
-    cr_assert(strstr(r.out, "WARNING: deliberately broken"), "%s", r.out);
-    cr_assert(strstr(r.out, "my copy now has value 1"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   watchdog: the child still waits after 0.2 s"), "%s", r.out);
-    cr_assert(strstr(r.out, "watchdog: child killed by signal 9 (SIGKILL)"), "%s", r.out);
+    assert_says(r, "WARNING: deliberately broken");
+    assert_says(r, "my copy now has value 1");
+    assert_says(r, "ok   watchdog: the child still waits after 0.2 s");
+    assert_says(r, "watchdog: child killed by signal 9 (SIGKILL)");
     run_free(&r);
 }
 
@@ -120,9 +119,9 @@ Test(lesson08, timed_wait_times_out_after_the_timeout_and_trywait_never_blocks)
     cr_assert(number_after(r.out, "nobody posts: ETIMEDOUT (Python: False) after ", &ms), "%s",
               r.out);
     cr_assert(ms >= 499 && ms < 5000, "timed out after %.1f ms, asked 500", ms);
-    cr_assert(strstr(r.out, "ok   it waited the whole timeout"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   value 0: sem_trywait fails at once with EAGAIN"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   after a sem_post: sem_trywait takes it (True)"), "%s", r.out);
+    assert_says(r, "ok   it waited the whole timeout");
+    assert_says(r, "ok   value 0: sem_trywait fails at once with EAGAIN");
+    assert_says(r, "ok   after a sem_post: sem_trywait takes it (True)");
     run_free(&r);
 }
 
@@ -143,7 +142,7 @@ Test(lesson08, signal_lines_alternate_post_then_wake)
         p = strstr(p, woke);
         cr_assert(p, "no '%s' in order:\n%s", woke, r.out);
     }
-    cr_assert(strstr(r.out, "ok   3 of 3 replies came back right"), "%s", r.out);
+    assert_says(r, "ok   3 of 3 replies came back right");
     run_free(&r);
 }
 
@@ -151,8 +150,8 @@ Test(lesson08, bench_counts_every_round_trip)
 {
     struct lesson_run r = RUN("lesson08", 20, "--quick", "--bench", "--trips", "300");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "5 runs x 300 round trips"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   1500 of 1500 round trips right"), "%s", r.out);
+    assert_says(r, "5 runs x 300 round trips");
+    assert_says(r, "ok   1500 of 1500 round trips right");
     double min, median, max;
     const char *line = strstr(r.out, "min ");
     cr_assert(line && sscanf(line, "min %lf, median %lf, max %lf", &min, &median, &max) == 3,
@@ -216,7 +215,7 @@ Test(lesson08, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson08", 25, NULL);
     assert_paced_run(r);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 13 checks held"), "%s", r.out);
+    assert_says(r, "VERDICT: PASS - all 13 checks held");
     run_free(&r);
 }
 

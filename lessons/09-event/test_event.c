@@ -27,15 +27,15 @@ Test(lesson09, set_before_wait_returns_at_once_and_clear_blocks_again)
 {
     struct lesson_run r = RUN("lesson09", 10, "--quick", "--basics");
     assert_run(r, 0);
-    cr_assert(strstr(r.out, "ok   e.set(); e.is_set() = True"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   e.wait(3) = True after "), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   e.clear(); e.is_set() = False"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   after clear(), wait() blocks again"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   set() woke it and it exited 0"), "%s", r.out);
+    assert_says(r, "ok   e.set(); e.is_set() = True");
+    assert_says(r, "ok   e.wait(3) = True after ");
+    assert_says(r, "ok   e.clear(); e.is_set() = False");
+    assert_says(r, "ok   after clear(), wait() blocks again");
+    assert_says(r, "ok   set() woke it and it exited 0");
     /* the waiter said it woke only after main said e.set() */
     const char *set = strstr(r.out, "] e.set()\n"), *woke = strstr(r.out, "woke up");
     cr_assert(set && woke && set < woke, "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 5 checks held"), "%s", r.out);
+    assert_says(r, "VERDICT: PASS - all 5 checks held");
     run_free(&r);
 }
 
@@ -50,8 +50,8 @@ Test(lesson09, notes_demo_one_gives_up_one_reads_the_file)
     cr_assert(gave_up && set && read, "%s", r.out);
     cr_assert(gave_up < set && set < read, "out of order:\n%s", r.out);
     cr_assert_eq(count_of(r.out, "read the file:"), 1, "only the patient one reads:\n%s", r.out);
-    cr_assert(strstr(r.out, "ok   wait_event_timeout gave up after wait(0.05) = False"), "%s", r.out);
-    cr_assert(strstr(r.out, "ok   wait_event woke at set() and read \"I love China\""), "%s", r.out);
+    assert_says(r, "ok   wait_event_timeout gave up after wait(0.05) = False");
+    assert_says(r, "ok   wait_event woke at set() and read \"I love China\"");
     run_free(&r);
 }
 
@@ -94,7 +94,7 @@ Test(lesson09, timed_wait_returns_false_never_early)
         cr_assert(number_after(r.out, keys[i], &ms), "no '%s' in\n%s", keys[i], r.out);
         cr_assert(ms >= want[i] && ms < want[i] + 2000, "%s%.3f ms", keys[i], ms);
     }
-    cr_assert(strstr(r.out, "ok   every wait returned False, none before its timeout"), "%s", r.out);
+    assert_says(r, "ok   every wait returned False, none before its timeout");
     run_free(&r);
 }
 
@@ -106,8 +106,7 @@ Test(lesson09, bench_reports_both_rates)
     cr_assert(number_after(r.out, "two Events (set/wait/clear)", &events), "%s", r.out);
     cr_assert(number_after(r.out, "a bare mutex + condition variable", &bare), "%s", r.out);
     cr_assert(events > 0 && bare > 0, "%s", r.out);
-    cr_assert(strstr(r.out, "ok   5 runs x 500 round trips x 2 kinds: every ping answered"),
-              "%s", r.out);
+    assert_says(r, "ok   5 runs x 500 round trips x 2 kinds: every ping answered");
     cr_assert(strstr(r.out, "--notes") == NULL && strstr(r.out, "e.wait(3)") == NULL,
               "--bench alone runs only the bench:\n%s", r.out);
     run_free(&r);
@@ -216,8 +215,8 @@ Test(lesson09, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson09", 25, NULL);
     assert_paced_run(r);
-    cr_assert(strstr(r.out, "ok   wait_event_timeout gave up after wait(2) = False"), "%s", r.out);
-    cr_assert(strstr(r.out, "VERDICT: PASS - all 10 checks held"), "%s", r.out);
+    assert_says(r, "ok   wait_event_timeout gave up after wait(2) = False");
+    assert_says(r, "VERDICT: PASS - all 10 checks held");
     run_free(&r);
 }
 
