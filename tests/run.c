@@ -109,11 +109,11 @@ static void shm_leftovers(pid_t pid, char *out, size_t size)
 
 struct lesson_run run_lesson(const char *lesson, double limit, const char *const args[])
 {
-    return run_lesson_signal(lesson, limit, 0, NULL, args);
+    return run_lesson_signal(lesson, limit, 0, true, NULL, args);
 }
 
-struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, const char *when,
-                                    const char *const args[])
+struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, bool group,
+                                    const char *when, const char *const args[])
 {
     struct lesson_run r = {.exit_code = -1};
 
@@ -185,7 +185,7 @@ struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, c
                 !drain(fds[i].fd, i == 0 ? &bo : &be))
                 fds[i].fd = -1;          /* end of file */
         if (sig != 0 && !exited && strstr(bo.data, when) != NULL) {
-            if (kill(-pid, sig) == -1 && errno != ESRCH)
+            if (kill(group ? -pid : pid, sig) == -1 && errno != ESRCH)
                 kit_die("kill");
             sig = 0;                     /* once */
         }

@@ -38,13 +38,19 @@ struct lesson_run run_lesson(const char *lesson, double limit, const char *const
 void run_free(struct lesson_run *r);
 
 /* Like run_lesson, but once the lesson's stdout contains `when`, sends `sig`
- * to its whole process group, as Ctrl-C (SIGINT) does to a foreground job.
- * RUN_SIGNAL("lesson04", 10, SIGINT, "waiting for Ctrl-C", "--quick").
+ * to its whole process group, as Ctrl-C (SIGINT) does to a foreground job:
+ *   RUN_SIGNAL("lesson04", 10, SIGINT, "waiting for Ctrl-C", "--quick");
+ * or to the lesson's main process alone, as `kill PID` does:
+ *   RUN_SIGNAL_MAIN("lesson09", 10, SIGTERM, "waiting", "--notes");
  * The run then goes on as usual: time limit, leftovers, /dev/shm. */
-struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, const char *when,
-                                    const char *const args[]);
+struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, bool group,
+                                    const char *when, const char *const args[]);
 #define RUN_SIGNAL(lesson, limit, sig, when, ...)                                     \
-    run_lesson_signal((lesson), (limit), (sig), (when), (const char *const[]){__VA_ARGS__, NULL})
+    run_lesson_signal((lesson), (limit), (sig), true, (when),                       \
+                      (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_SIGNAL_MAIN(lesson, limit, sig, when, ...)                                \
+    run_lesson_signal((lesson), (limit), (sig), false, (when),                      \
+                      (const char *const[]){__VA_ARGS__, NULL})
 
 /* fork() for a test: the child gets SIGKILL if the test process dies (a
  * Criterion time-out), so it can never be left behind as an orphan. The

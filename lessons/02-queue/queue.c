@@ -208,18 +208,23 @@ static void q_free(struct queue *q)
 }
 
 /* ---- processes: start, join, and Ctrl-C ----------------------------------
- * Ctrl-C sends SIGINT to every process of the job. If the parent died at
- * once, children blocked in the queue would outlive it for a moment and be
- * left for init to reap. So the parent passes the signal on to the whole
- * group (a plain `kill` reaches only the parent), reaps every child, and
- * only then dies of the signal: it is pending, and the default action runs
- * when the handler returns. Only async-signal-safe calls in here. */
+ * Ctrl-C sends SIGINT to every process of the job; `kill PID` reaches the
+ * parent alone. Either way the parent must not die first, leaving children
+ * blocked in the queue for ever (or for init to reap). So it passes the
+ * signal on to each child it has not joined yet, reaps them all, and only
+ * then dies of the signal itself. Only async-signal-safe calls in here. */
+static volatile sig_atomic_t kids[2 * MAX_WORKERS];   /* started, not yet joined */
+static volatile sig_atomic_t kids_n;
+static sigset_t stop_signals;                /* SIGINT and SIGTERM */
+
 static void reap_then_die(int sig)
 {
-    kill(0, sig);
+    for (int i = 0; i < kids_n; i++)
+        kill(kids[i], sig);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         ;
     signal(sig, SIG_DFL);
+    raise(sig);             /* blocked in here: it ends us when we return */
 }
 
 static void on_stop_signals(void (*handler)(int))
@@ -231,17 +236,45 @@ static void on_stop_signals(void (*handler)(int))
 }
 
 /* Lines are written with one write(2) each and never sit in a stdio buffer,
- * so fork() has no unflushed text to copy into the child. */
+ * so fork() has no unflushed text to copy into the child. The stop signals
+ * wait while we fork and note the child down: a Ctrl-C in between would
+ * miss it, or run the parent's handler in the child. */
 static pid_t start(const char *role, int id)
 {
+    sigset_t old;
+    if (sigprocmask(SIG_BLOCK, &stop_signals, &old) == -1)
+        kit_die("sigprocmask");
     pid_t pid = fork();
-    if (pid == -1)
+    switch (pid) {
+    case -1:
         kit_die("fork");
-    if (pid == 0) {
+    case 0:
         kit_set_role("%s %d", role, id);
         on_stop_signals(SIG_DFL);   /* a child just dies */
+        if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+            kit_die_child("sigprocmask");
+        return 0;
+    default:
+        if (kids_n == 2 * MAX_WORKERS)
+            kit_fail("more than %d children at once", 2 * MAX_WORKERS);
+        kids[kids_n++] = pid;
+        if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+            kit_die("sigprocmask");
+        return pid;
     }
-    return pid;
+}
+
+/* Reaped: no longer ours to signal. The last entry moves into the gap
+ * before the count shrinks, so a handler running in between sees it twice
+ * (a harmless second kill), never not at all. */
+static void forget(pid_t pid)
+{
+    for (int i = 0; i < kids_n; i++)
+        if (kids[i] == pid) {
+            kids[i] = kids[kids_n - 1];
+            kids_n--;
+            return;
+        }
 }
 
 /* join(): true when the child exited with status 0. */
@@ -252,6 +285,7 @@ static bool join(pid_t pid)
     while (waitpid(pid, &status, 0) == -1)
         if (errno != EINTR)
             kit_die("waitpid");
+    forget(pid);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return true;
     kit_warn("child %ld %s", (long)pid, kit_status_str(status, text, sizeof text));
@@ -453,6 +487,8 @@ static void trap(void)
     int status;
     kit_say("p.join() before q.get(): waiting at most %.1f s (the watchdog)", watchdog);
     bool ended = kit_wait_timeout(pid, &status, watchdog);
+    if (ended)
+        forget(pid);
     /* 10 puts into 4 slots need a get: the child cannot end, however slow
      * or fast the machine is, so this claim is safe. */
     kit_expect(!ended, "deadlock: after %.1f s the child still waits in put() on a full queue "
@@ -466,7 +502,9 @@ static void trap(void)
     pid = flood(&q, ITEMS);
     got = drain(&q, ITEMS);
     ended = kit_wait_timeout(pid, &status, 5.0);   /* returns as soon as the child ends */
-    if (!ended)
+    if (ended)
+        forget(pid);
+    else
         join(pid);
     kit_expect(ended && got == ITEMS && WIFEXITED(status) && WEXITSTATUS(status) == 0,
                "%d results in order, and join() returned at once", got);
@@ -588,6 +626,9 @@ int main(int argc, char *argv[])
     opt.tick = args.quick ? 0.05 : 0.2;
     opt.watchdog = args.quick ? 0.2 : 1.0;
     kit_show_ms(true);
+    if (sigemptyset(&stop_signals) == -1 || sigaddset(&stop_signals, SIGINT) == -1 ||
+        sigaddset(&stop_signals, SIGTERM) == -1)
+        kit_die("sigaddset");
     on_stop_signals(reap_then_die);
     for (int i = 0; i < PARTS; i++)
         if (modes == 0 || modes & 1 << i)   /* no mode option: every part */

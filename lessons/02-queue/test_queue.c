@@ -167,6 +167,19 @@ Test(lesson02, ctrl_c_leaves_no_process_behind)
     }
 }
 
+/* `kill PID` reaches the parent alone: it must pass SIGTERM on to the child
+ * blocked in put(), reap it, and only then die of the signal. */
+Test(lesson02, sigterm_to_the_parent_alone_takes_its_child_along)
+{
+    struct lesson_run r = RUN_SIGNAL_MAIN("lesson02", 10, SIGTERM, "p.join() before q.get()",
+                                          "--trap");
+    cr_assert(!r.timed_out, "the parent did not end after SIGTERM:\n%s", r.out);
+    cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGTERM, "status 0x%x\n%s",
+              r.status, r.out);
+    cr_assert_eq(r.leftovers, 0, "%d child(ren) left behind", r.leftovers);
+    run_free(&r);
+}
+
 Test(lesson02, paced_default_run_stays_under_ten_seconds)
 {
     struct lesson_run r = RUN("lesson02", 25, NULL);

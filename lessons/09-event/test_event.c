@@ -128,56 +128,13 @@ Test(lesson09, ctrl_c_while_waiting_leaves_nothing)
  * signal, so main must kill and reap them itself before it dies. */
 Test(lesson09, sigterm_to_main_alone_takes_its_waiters_along)
 {
-    cr_assert_neq(prctl(PR_SET_CHILD_SUBREAPER, 1), -1);   /* orphans come to us */
-    int out[2];
-    cr_assert_neq(pipe(out), -1);
-    pid_t pid = test_fork();
-    if (pid == 0) {
-        const char *dir = getenv("MPKIT_BIN");
-        char path[512];
-        snprintf(path, sizeof path, "%s/lesson09", dir && *dir ? dir : ".");
-        if (setpgid(0, 0) == -1 || dup2(out[1], STDOUT_FILENO) == -1)
-            _exit(126);
-        close(out[0]);
-        close(out[1]);
-        execl(path, "lesson09", "--notes", (char *)NULL);   /* paced: wait(2) */
-        _exit(127);
-    }
-    close(out[1]);
-    char buf[8192];
-    size_t len = 0;
-    bool sent = false;
-    for (ssize_t n; !sent && (n = read(out[0], buf + len, sizeof buf - 1 - len)) > 0;) {
-        len += (size_t)n;
-        buf[len] = '\0';
-        if (strstr(buf, "(I want it too)")) {
-            cr_assert_neq(kill(pid, SIGTERM), -1);      /* main only */
-            sent = true;
-        }
-    }
-    /* out[0] stays open: a reader would otherwise die of SIGPIPE at its next
-     * line, and hide a main that left it behind. */
-    int status;
-    bool ended = kit_wait_timeout(pid, &status, 10);
-    if (!ended) {                       /* main hangs: end its whole group */
-        kill(-pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    /* Anything of the lesson's still here is a zombie or a running orphan. */
-    int left = 0;
-    pid_t r;
-    while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
-        left++;
-    if (r == 0) {                       /* running orphans: count, kill, reap */
-        kill(-pid, SIGKILL);
-        while (waitpid(-1, NULL, 0) > 0)
-            left++;
-    }
-    close(out[0]);
-    cr_assert(sent, "never reached the readers:\n%s", buf);
-    cr_assert(ended, "main did not end within 10 s of SIGTERM:\n%s", buf);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "status 0x%x\n%s", status, buf);
-    cr_assert_eq(left, 0, "%d child(ren) of lesson09 left behind", left);
+    struct lesson_run r = RUN_SIGNAL_MAIN("lesson09", 20, SIGTERM, "(I want it too)", "--notes");
+    cr_assert(strstr(r.out, "(I want it too)"), "never reached the readers:\n%s", r.out);
+    cr_assert(!r.timed_out, "main did not end after SIGTERM:\n%s", r.out);
+    cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGTERM, "status 0x%x\n%s",
+              r.status, r.out);
+    cr_assert_eq(r.leftovers, 0, "%d child(ren) of lesson09 left behind", r.leftovers);
+    run_free(&r);
 }
 
 /* The mechanism itself: a process-shared condition variable on
