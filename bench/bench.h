@@ -93,8 +93,13 @@ void bench_data_close(FILE *f, const char *path);
  * default 5, with --quick 3), -o/--out DIR, and --python FILE where python is set
  * (its default). Bad input: one line and the usage, exit 2. Also names the
  * program for bench_progress. */
+struct bench_args {
+    bool quick;
+    long workers, workers_min, workers_max;  /* -w N; 0: not given */
+    long count, count_min, count_max;        /* -n N; 0: not given */
+};
 struct bench_opts {
-    struct kit_args args;
+    struct bench_args args;
     long repeats, repeats_max;
     const char *dir;
     const char *python;

@@ -80,7 +80,7 @@ static void write_msg(int fd, const void *buf, size_t size, bool child)
         ;
     if (put != (ssize_t)size) {
         if (child)
-            kit_die_child("write");
+            kit_die("write");
         kit_die("write");
     }
 }
@@ -116,7 +116,7 @@ static void pool_start(struct pool *pl, unsigned p)
             /* the worker reads tasks and writes results: it closes the
              * other two ends, so the parent's end-of-file logic holds */
             if (close(task[WRITE_END]) == -1 || close(result[READ_END]) == -1)
-                kit_die_child("close");
+                kit_die("close");
             worker(task[READ_END], result[WRITE_END]);
         }
     }
@@ -171,7 +171,7 @@ int main(int argc, char *argv[])
                                     .count_max = BENCH_N_MAX},
                            .repeats_max = 64};
     bench_parse(argc, argv, "granularity", usage, &o);
-    struct kit_args args = o.args;
+    struct bench_args args = o.args;
     long repeats = o.repeats;
     const char *dir = o.dir;
     int cores = bench_cores();

@@ -91,14 +91,17 @@ static bool chan_open(struct chan *c, int kind, size_t size)
         struct mq_attr attr = {.mq_maxmsg = RING_SLOTS, .mq_msgsize = (long)size};
         c->mq = mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
         if (c->mq == (mqd_t)-1) {
-            if (errno == EINVAL || errno == ENOMEM || errno == EMFILE)
+            if (errno == EINVAL || errno == ENOMEM || errno == EMFILE) {
+                kit_object_unlinked(name);   /* nothing was made */
                 return false;      /* over this system's message queue limits */
+            }
             kit_die("mq_open");
         }
         /* The descriptor is inherited by fork: the name is not needed any
          * more, and unlinking now means nothing is left even after a crash. */
         if (mq_unlink(name) == -1)
             kit_die("mq_unlink");
+        kit_object_unlinked(name);
     }
     return true;
 }
@@ -211,7 +214,7 @@ static pid_t start_child(void)
     /* if the parent dies (Ctrl-C), a child blocked on a semaphore would
      * wait forever: the kernel kills it instead */
     if (pid == 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-        kit_die_child("prctl");
+        kit_die("prctl");
     return pid;
 }
 
@@ -233,11 +236,11 @@ static bool throughput(int kind, size_t size, uint64_t count, int repeats, doubl
     if (pid == 0) {
         chan_side(&c, true);
         if (close(go[WRITE_END]) == -1)
-            kit_die_child("close");
+            kit_die("close");
         for (int r = 0; r < repeats; r++) {
             char g;
             if (read(go[READ_END], &g, 1) != 1)
-                kit_die_child("read go");
+                kit_die("read go");
             for (uint64_t i = 0; i < count; i++) {
                 stamp(buf, i);
                 chan_send(&c, buf);
@@ -381,7 +384,7 @@ int main(int argc, char *argv[])
                                     .count_max = 1},
                            .repeats_max = MAX_REPEATS};
     bench_parse(argc, argv, "ipc", usage, &o);
-    struct kit_args args = o.args;
+    struct bench_args args = o.args;
     long repeats = o.repeats;
     const char *dir = o.dir;
     /* bytes per throughput repeat and message caps: small messages are

@@ -344,7 +344,10 @@ void bench_parse(int argc, char *argv[], const char *name, const char *usage,
                  struct bench_opts *o)
 {
     struct option longopts[] = {
-        KIT_LONGOPTS,
+        {"help", no_argument, NULL, 'h'},
+        {"quick", no_argument, NULL, 'q'},
+        {"workers", required_argument, NULL, 'w'},
+        {"count", required_argument, NULL, 'n'},
         {"repeats", required_argument, NULL, 'r'},
         {"out", required_argument, NULL, 'o'},
         {"python", required_argument, NULL, 'P'},
@@ -355,17 +358,38 @@ void bench_parse(int argc, char *argv[], const char *name, const char *usage,
     kit_set_usage(usage);
     bench_set_name(name);
     o->dir = "plots/data";
-    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS "r:o:", longopts, NULL)) != -1;) {
-        if (kit_common_opt(opt, &o->args))
-            continue;
-        if (opt == 'r')
+    for (int opt; (opt = getopt_long(argc, argv, "hqw:n:r:o:", longopts, NULL)) != -1;) {
+        switch (opt) {
+        case 'h':
+            fputs(usage, stdout);
+            exit(EXIT_SUCCESS);
+        case 'q':
+            o->args.quick = true;
+            break;
+        case 'w':
+            o->args.workers = kit_parse_long("--workers", optarg, o->args.workers_min,
+                                             o->args.workers_max);
+            break;
+        case 'n':
+            o->args.count = kit_parse_long("--count", optarg, o->args.count_min,
+                                           o->args.count_max);
+            break;
+        case 'r':
             o->repeats = kit_parse_long("--repeats", optarg, 1, o->repeats_max);
-        else if (opt == 'o')
+            break;
+        case 'o':
             o->dir = optarg;
-        else if (opt == 'P')
+            break;
+        case 'P':
             o->python = optarg;
+            break;
+        default:             /* getopt has printed one line naming the bad option */
+            fputs(usage, stderr);
+            exit(2);
+        }
     }
-    kit_no_operands(argc, argv);
+    if (optind < argc)
+        kit_usage_error("unexpected argument '%s'", argv[optind]);
     if (o->repeats == 0)
         o->repeats = o->args.quick ? 3 : 5;   /* >= 5 for every real point; quick is a preview */
 }

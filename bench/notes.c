@@ -125,7 +125,7 @@ int main(int argc, char *argv[])
                                     .workers_max = 1},
                            .repeats_max = 64, .python = "bench/notes_job.py"};
     bench_parse(argc, argv, "notes", usage, &o);
-    struct kit_args args = o.args;
+    struct bench_args args = o.args;
     long repeats = o.repeats;
     const char *dir = o.dir, *script = o.python;
     long py_repeats = args.quick ? 1 : repeats;

@@ -224,7 +224,7 @@ int main(int argc, char *argv[])
                                     .count_max = BENCH_N_MAX},
                            .repeats_max = 64};
     bench_parse(argc, argv, "speedup", usage, &o);
-    struct kit_args args = o.args;
+    struct bench_args args = o.args;
     long repeats = o.repeats;
     const char *dir = o.dir;
 

@@ -13,6 +13,7 @@
 #define KIT_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,21 +26,21 @@
  * Each prints one line: the program, the failing call, file:line, the errno
  * name and its text, e.g.
  *   lesson01: fork failed at lessons/01-fork-join/fork_join.c:88: EAGAIN (Resource temporarily unavailable)
- * then ends the process with EXIT_FAILURE.
- *   kit_die(call)             errno-setting calls, in the original process: exit()
- *   kit_die_child(call)       the same in a forked child: _exit(), so stdio
- *                             buffers copied from the parent are not flushed twice
+ * then ends the process with EXIT_FAILURE. They know by themselves whether
+ * they run in a forked child: a child ends with _exit() (no copy of the
+ * parent's stdio buffers is flushed twice, no atexit handler runs twice);
+ * the main process first stops and reaps every child it started and
+ * removes its named objects (the stop path, proc.c), then exit()s.
+ *   kit_die(call)             errno-setting calls
  *   kit_die_err(call, e)      calls that return an error number (pthreads)
- *   kit_die_err_child(call, e)
- *   kit_fail(fmt, ...)        a failure that is not a system call's (exit())
+ *   kit_fail(fmt, ...)        a failure that is not a system call's
  */
-#define kit_die(call) kit_die_at(__FILE__, __LINE__, (call), errno, false)
-#define kit_die_child(call) kit_die_at(__FILE__, __LINE__, (call), errno, true)
-#define kit_die_err(call, e) kit_die_at(__FILE__, __LINE__, (call), (e), false)
-#define kit_die_err_child(call, e) kit_die_at(__FILE__, __LINE__, (call), (e), true)
-noreturn void kit_die_at(const char *file, int line, const char *call, int errnum,
-                         bool in_child);
+#define kit_die(call) kit_die_at(__FILE__, __LINE__, (call), errno)
+#define kit_die_err(call, e) kit_die_at(__FILE__, __LINE__, (call), (e))
+noreturn void kit_die_at(const char *file, int line, const char *call, int errnum);
 noreturn void kit_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* True in the process that started the program, false in a forked child. */
+bool kit_is_main(void);
 
 /* ---- output (out.c) ------------------------------------------------------
  * Every line is built in a buffer and written with one write(2), so lines
@@ -58,6 +59,8 @@ void kit_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kit_vsay(const char *fmt, va_list ap);
 void kit_section(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kit_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An untagged line (the intro, a table), also one write(2). */
+void kit_plain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A claim the lesson makes: prints "ok" or "FAIL" with the text, counts it,
  * and returns ok so the caller can react. */
 bool kit_expect(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -79,49 +82,130 @@ struct timespec kit_deadline(clockid_t clock, double seconds);
  * reports, because one slow run on a busy machine must not move it. */
 double kit_median(double *v, size_t n);
 
-/* ---- arguments (args.c) --------------------------------------------------
- * The vocabulary every lesson shares. A lesson lists KIT_LONGOPTS first in
- * its struct option table, starts its short options with KIT_SHORTOPTS, and
- * hands each option to kit_common_opt() before its own switch.
+/* ---- numbers and bad input (args.c) -------------------------------------
+ * Whole numbers are parsed completely: no digits, white space, trailing
+ * junk, overflow and out-of-range all get one line that names the option,
+ * then the usage, on stderr, and exit status 2 ("you called me wrong").
  */
-#define KIT_SHORTOPTS "hqw:n:"
-#define KIT_LONGOPTS                                                          \
-    {"help", no_argument, NULL, 'h'}, {"quick", no_argument, NULL, 'q'},      \
-        {"workers", required_argument, NULL, 'w'},                            \
-        {"count", required_argument, NULL, 'n'}
-
-struct kit_args {
-    bool quick;
-    long workers, workers_min, workers_max;  /* -w/--workers N */
-    long count, count_min, count_max;        /* -n/--count N */
-};
-
-/* Remember the usage text (printed by -h and after every bad-input line). */
-void kit_set_usage(const char *usage);
-/* Handles -h, -q, -w, -n and getopt's '?' (bad option). Returns true when
- * it took the option; -h prints usage and exits 0, bad input exits 2. */
-bool kit_common_opt(int opt, struct kit_args *args);
-/* A whole number in [min, max], or: one line naming the option, the usage,
- * exit status 2. */
+void kit_set_usage(const char *usage);   /* what kit_usage_error prints */
 long kit_parse_long(const char *name, const char *text, long min, long max);
 double kit_parse_double(const char *name, const char *text, double min, double max);
-/* Rejects operands left after the options (exit 2). */
-void kit_no_operands(int argc, char *const argv[]);
 noreturn void kit_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* text with control and non-ASCII bytes shown as \xNN, cut at ~90 bytes:
+ * what a one-line error message may quote of the user's input. */
+const char *kit_visible(const char *text);
 
-/* ---- processes (proc.c) --------------------------------------------------- */
+/* ---- a lesson's command line and its parts (lesson.c) ---------------------
+ * A lesson is a table of parts. kit_main() parses the shared vocabulary
+ *   -h/--help  -q/--quick  -w/--workers N  -n/--count N  --list  --part N
+ * plus one long option per part (--no-lock) and the lesson's own options,
+ * prints the usage from the table, prints the intro (the first screen),
+ * runs the chosen parts in table order (by default: every part marked
+ * by_default), and ends with the verdict. It also sets the signal state
+ * every lesson relies on: an empty signal mask, SIGCHLD at its default,
+ * and the stop policy for SIGINT, SIGTERM and SIGHUP (see kit_start).
+ */
+struct kit_args {
+    bool quick;                 /* -q: no pacing */
+    long workers, count;        /* -w and -n, or the lesson's defaults */
+};
+
+struct kit_part {
+    const char *option;         /* "no-lock": --no-lock runs this part */
+    const char *title;          /* the heading, in --list and in --help */
+    void (*run)(const struct kit_args *args);
+    bool by_default;            /* runs when no part is asked for */
+};
+
+struct kit_number {             /* -w/--workers N, -n/--count N */
+    const char *help;           /* "processes adding to the counter" */
+    long value, min, max;       /* the default and the range */
+    long quick;                 /* the default under --quick; 0: the same */
+};
+
+struct kit_option {             /* a lesson's own option: --trials K, --interactive */
+    const char *name, *arg;     /* arg NULL: a flag, and *value becomes 1 */
+    const char *help;
+    long *value, min, max;
+};
+
+struct kit_lesson {
+    const char *name;           /* "lesson05" */
+    const char *title;          /* "Lock race 进程锁" */
+    /* The first screen, one or two lines each: */
+    const char *idea;           /* what the lesson shows, in plain words */
+    const char *python;         /* the Python it mirrors, as in the notes */
+    const char *mechanism;      /* how C does it */
+    const char *watch;          /* what to look for in the output */
+    const struct kit_part *parts;        /* ends with {0} */
+    struct kit_number workers, count;    /* help NULL: the lesson takes no such option */
+    const struct kit_option *options;    /* ends with {0}; may be NULL */
+    bool show_ms;               /* tag each line with the milliseconds since start */
+};
+
+int kit_main(const struct kit_lesson *lesson, int argc, char *argv[]);
+
+/* ---- processes (proc.c) ---------------------------------------------------
+ * kit_start forks a child that runs body(id) with its role set, then _exit(0)s.
+ * The child cannot fall through into the parent's code, and:
+ *  - it dies with its parent: PR_SET_PDEATHSIG is set, and a child whose
+ *    parent died before that is noticed and ends (no orphan);
+ *  - SIGINT, SIGTERM and SIGHUP are at their defaults in it;
+ *  - the parent notes it down, with the stop signals blocked meanwhile, so
+ *    the stop path always knows every child it has not joined yet.
+ * The stop path (kit_main installs it for SIGINT, SIGTERM, SIGHUP; kit_die
+ * and kit_fail run it too): pass the signal to every unjoined child, give
+ * them a second, SIGKILL the rest, reap them all, unlink the guarded named
+ * objects, then die of the signal (or exit 1). A failed fork() therefore
+ * ends every child already started.
+ * Lessons 01 and 07, whose idea is fork/waitpid and signals, call fork()
+ * and waitpid() themselves.
+ */
+pid_t kit_start(void (*body)(int id), int id, const char *role_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* join: waitpid(pid) for at most `seconds` (< 0: no limit), EINTR handled.
+ * True when the child has ended (its wait status in *status); false when it
+ * is still running after the time limit (nothing is killed). */
+bool kit_join(pid_t pid, int *status, double seconds);
+/* The watchdog's end: SIGKILL the child and reap it. */
+void kit_kill_join(pid_t pid, int *status);
+/* Joins every child not joined yet, each within `seconds` (< 0: no limit);
+ * one still running then is killed. A child that did not exit with status
+ * 0 gets a FAIL line. True when all of them exited with status 0. */
+bool kit_join_all(double seconds);
+/* How many children are started and not joined yet. */
+int kit_children(void);
+/* "exited with status 3", "killed by signal 15 (SIGTERM)", "... (core dumped)" */
+const char *kit_status_str(int status, char *buf, size_t size);
+/* Runs the stop path now, in the main process: every unjoined child gets
+ * `sig` (then SIGKILL after a second) and is reaped; guarded names are
+ * unlinked. Nothing else happens; the caller goes on. */
+void kit_stop_children(int sig);
+/* What kit_main sets up (benchmarks call it themselves): an empty signal
+ * mask, SIGCHLD at its default, and the stop path on SIGINT, SIGTERM and
+ * SIGHUP. */
+void kit_stop_policy(void);
+
 /* Shared anonymous memory: one copy that parent and children all see
  * (fork copies ordinary memory). Zero-filled. Dies on failure. */
 void *kit_shared_alloc(size_t size);
 void kit_shared_free(void *addr, size_t size);
-/* "exited with status 3", "killed by signal 15 (SIGTERM)", "... (core dumped)" */
-const char *kit_status_str(int status, char *buf, size_t size);
-/* waitpid(pid) with a time limit: true when the child ended in time (its
- * status stored), false when it is still running (nothing is killed).
- * This is the watchdog every "this would hang forever" demo uses. */
-bool kit_wait_timeout(pid_t pid, int *status, double seconds);
-/* A name for a POSIX object that carries this program's pid, so that
- * parallel runs never collide and a leftover can be traced: "/mpkit-shm-4242". */
+
+/* The starting gate: a pipe nobody writes to. Children block in
+ * kit_gate_wait() (read() until end of file) until the parent calls
+ * kit_gate_open(), which closes the last write end: read() then returns 0
+ * in every child at once, however long each fork took. */
+struct kit_gate { int fd[2]; };
+void kit_gate_init(struct kit_gate *gate);
+void kit_gate_wait(struct kit_gate *gate);   /* in the child */
+void kit_gate_open(struct kit_gate *gate);   /* in the parent, after starting them all */
+
+/* A name for a POSIX named object (shm_open, sem_open) that carries the pid,
+ * "/mpkit-shm-4242", so parallel runs never collide and a leftover can be
+ * traced. A leftover of that name (from a killed run whose pid we now have)
+ * is removed. The name is guarded: until kit_object_unlinked(name), the
+ * stop path removes it, so Ctrl-C or a fatal error leaves /dev/shm clean. */
 const char *kit_object_name(char *buf, size_t size, const char *what);
+void kit_object_unlinked(const char *name);
 
 #endif

@@ -122,6 +122,18 @@ void kit_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+void kit_plain(const char *fmt, ...)
+{
+    char buf[LINE_MAX_BYTES];
+    size_t len = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vadd(buf, &len, fmt, ap);
+    va_end(ap);
+    buf[len++] = '\n';
+    put(buf, len);
+}
+
 void kit_section(const char *fmt, ...)
 {
     char buf[LINE_MAX_BYTES];
@@ -150,9 +162,12 @@ bool kit_expect(bool ok, const char *fmt, ...)
 
 int kit_verdict(void)
 {
-    if (failures == 0)
+    if (failures == 0 && checks == 1)
+        kit_say("VERDICT: PASS - the 1 check held");
+    else if (failures == 0)
         kit_say("VERDICT: PASS - all %d checks held", checks);
     else
-        kit_say("VERDICT: FAIL - %d of %d checks failed", failures, checks);
+        kit_say("VERDICT: FAIL - %d of %d check%s failed", failures, checks,
+                checks == 1 ? "" : "s");
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -233,7 +233,7 @@ pid_t test_fork(void)
         kit_die("fork");
     if (pid == 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-            kit_die_child("prctl");
+            kit_die("prctl");
         if (getppid() != parent)       /* the parent died before prctl */
             _exit(EXIT_FAILURE);
     }

@@ -55,7 +55,7 @@ static void die_child_with_pending_stdio(void)
 {
     printf("pending stdio text");      /* buffered: stdout is a pipe */
     errno = EBADF;
-    kit_die_child("close");
+    kit_die("close");   /* in a forked child: it knows, and uses _exit */
 }
 
 Test(kit, die_child_names_call_place_errno_and_skips_stdio)
@@ -69,7 +69,7 @@ Test(kit, die_child_names_call_place_errno_and_skips_stdio)
     cr_assert_eq(count_of(text, "\n"), 1, "one line: %s", text);
 }
 
-static void die_err_child_deadlock(void) { kit_die_err_child("pthread_mutex_lock", EDEADLK); }
+static void die_err_child_deadlock(void) { kit_die_err("pthread_mutex_lock", EDEADLK); }
 
 Test(kit, die_err_reports_the_returned_error_number)
 {
@@ -219,48 +219,6 @@ Test(kit, parse_double_accepts_and_rejects)
 Test(kit_exit, parse_double_rejects_nan, .exit_code = 2) { kit_parse_double("-t", "nan", 0, 10); }
 Test(kit_exit, parse_double_rejects_range, .exit_code = 2) { kit_parse_double("-t", "11", 0, 10); }
 
-Test(kit, common_opt_takes_the_shared_vocabulary)
-{
-    struct kit_args a = {.workers = 2, .workers_min = 1, .workers_max = 8,
-                         .count = 5, .count_min = 1, .count_max = 10};
-    optarg = "4";
-    cr_assert(kit_common_opt('w', &a));
-    cr_assert_eq(a.workers, 4);
-    optarg = "7";
-    cr_assert(kit_common_opt('n', &a));
-    cr_assert_eq(a.count, 7);
-    cr_assert(kit_common_opt('q', &a));
-    cr_assert(a.quick && kit_quick());
-    cr_assert_not(kit_common_opt('L', &a));
-}
-
-Test(kit_exit, common_opt_help_exits_0, .exit_code = 0)
-{
-    struct kit_args a = {0};
-    kit_set_usage("usage: test\n");
-    kit_common_opt('h', &a);
-}
-
-Test(kit_exit, common_opt_bad_option_exits_2, .exit_code = 2)
-{
-    struct kit_args a = {0};
-    kit_common_opt('?', &a);
-}
-
-Test(kit_exit, common_opt_workers_out_of_range_exits_2, .exit_code = 2)
-{
-    struct kit_args a = {.workers_min = 1, .workers_max = 8};
-    optarg = "9";
-    kit_common_opt('w', &a);
-}
-
-Test(kit_exit, no_operands_exits_2, .exit_code = 2)
-{
-    char *argv[] = {"prog", "stray", NULL};
-    optind = 1;
-    kit_no_operands(2, argv);
-}
-
 Test(kit_exit, usage_error_exits_2, .exit_code = 2) { kit_usage_error("bad %s", "thing"); }
 
 /* ---- processes ---- */
@@ -302,9 +260,9 @@ Test(kit, wait_timeout_reports_running_then_ended)
     }
     int status = 0;
     double t0 = kit_now();
-    cr_assert_not(kit_wait_timeout(pid, &status, 0.05), "still running after 50 ms");
+    cr_assert_not(kit_join(pid, &status, 0.05), "still running after 50 ms");
     cr_assert(kit_now() - t0 >= 0.05);
-    cr_assert(kit_wait_timeout(pid, &status, 5), "ended within 5 s");
+    cr_assert(kit_join(pid, &status, 5), "ended within 5 s");
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 }
 

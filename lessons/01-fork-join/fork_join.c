@@ -20,7 +20,7 @@
  * Try next: delete the waitpid() in zombie_demo and run `ps -o pid,stat,cmd`
  * while it sleeps. Compare with lesson 04 (memory that IS shared).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -153,9 +153,9 @@ static void chore(const void *args)
 {
     char c;
     if (close(gate[WRITE_END]) == -1)  /* or we would wait for ourselves */
-        kit_die_child("close");
+        kit_die("close");
     if (read(gate[READ_END], &c, 1) == -1)
-        kit_die_child("read");
+        kit_die("read");
     kit_sleep(*(const int *)args * step);
     kit_say("done after %d steps", *(const int *)args);
 }
@@ -199,7 +199,7 @@ static char proc_state(pid_t pid)
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 3, .workers_min = 1, .workers_max = 8,
+    struct kit_old_args args = {.workers = 3, .workers_min = 1, .workers_max = 8,
                             .count = 3, .count_min = 1, .count_max = 20};
     static const struct option longopts[] = {KIT_LONGOPTS, {0}};
     kit_set_usage(usage);

@@ -24,7 +24,7 @@
  * is a hand-over). Compare with lesson 06 (pipes, Python's own Queue
  * transport) and lesson 08 (semaphores on their own).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <semaphore.h>
@@ -107,14 +107,14 @@ static const char *const result_name[] = {"ok", "queue.Full", "queue.Empty",
 static void post(sem_t *sem)
 {
     if (sem_post(sem) == -1)
-        kit_die_child("sem_post");
+        kit_die("sem_post");
 }
 
 static int count(sem_t *sem)
 {
     int n;
     if (sem_getvalue(sem, &n) == -1)
-        kit_die_child("sem_getvalue");
+        kit_die("sem_getvalue");
     return n;
 }
 
@@ -141,7 +141,7 @@ static bool take(sem_t *sem, bool block, double timeout)
     if (r == 0)
         return true;
     if (errno != EAGAIN && errno != ETIMEDOUT)
-        kit_die_child(block ? "sem_timedwait" : "sem_trywait");
+        kit_die(block ? "sem_timedwait" : "sem_trywait");
     return false;
 }
 
@@ -232,7 +232,7 @@ static void on_stop_signals(void (*handler)(int))
     struct sigaction sa = {.sa_handler = handler};
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1)
-        kit_die_child("sigaction");
+        kit_die("sigaction");
 }
 
 /* Lines are written with one write(2) each and never sit in a stdio buffer,
@@ -252,7 +252,7 @@ static pid_t start(const char *role, int id)
         kit_set_role("%s %d", role, id);
         on_stop_signals(SIG_DFL);   /* a child just dies */
         if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
-            kit_die_child("sigprocmask");
+            kit_die("sigprocmask");
         return 0;
     default:
         if (kids_n == 2 * MAX_WORKERS)
@@ -596,7 +596,7 @@ static void stress(void)
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 4, .workers_min = 1, .workers_max = MAX_WORKERS,
+    struct kit_old_args args = {.workers = 4, .workers_min = 1, .workers_max = MAX_WORKERS,
                             .count = 0, .count_min = 1, .count_max = 5000000};
     /* The parts, in the order they run; the mode option of part i is 1 << i. */
     static void (*const part[])(void) = {api, results, prodcons, sentinel, trap, stress};

@@ -22,7 +22,7 @@
  * Try next: ./lesson03 --kill-worker -w 1; ./lesson03 --bench -w 1.
  * Compare with lesson 02 (the queue a pool is built on) and lesson 01 (fork).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,7 +102,7 @@ static noreturn void worker_main(struct pool *p, int k)
         if (got == 0)       /* end of file: the parent called close() */
             _exit(EXIT_SUCCESS);
         if (got != sizeof t)
-            kit_die_child("read");
+            kit_die("read");
         /* Tell the parent what we are doing, in shared memory (lesson 04):
          * one store, no system call. If we die now, it knows what was lost. */
         atomic_store_explicit(&p->slot[k], t.id, memory_order_relaxed);
@@ -118,7 +118,7 @@ static noreturn void worker_main(struct pool *p, int k)
         /* One record, one write(): atomic, so it never mixes with another
          * worker's, even when both write at the same moment. */
         if (write(p->results_wr, &r, sizeof r) != sizeof r)
-            kit_die_child("write");
+            kit_die("write");
         atomic_store_explicit(&p->slot[k], IDLE, memory_order_relaxed);
     }
 }
@@ -135,15 +135,15 @@ static void start_worker(struct pool *p, int k)
     case 0:                 /* a worker dies of Ctrl-C at once: default action, unblocked */
         if (sigaction(SIGINT, &(struct sigaction){.sa_handler = SIG_DFL}, NULL) == -1 ||
             sigprocmask(SIG_SETMASK, &unblocked, NULL) == -1)
-            kit_die_child("sigaction");
+            kit_die("sigaction");
         /* Close every end this worker does not use. The task pipe's write
          * end matters most: while any worker held it, no worker would ever
          * read end of file, and close() + join() would wait for ever. */
         if (close(p->tasks_wr) == -1 || close(p->results_rd) == -1 || close(life[READ_END]) == -1)
-            kit_die_child("close");
+            kit_die("close");
         for (int i = 0; i < p->n; i++)
             if (p->life[i] != -1 && close(p->life[i]) == -1)
-                kit_die_child("close");
+                kit_die("close");
         worker_main(p, k);  /* life[WRITE_END] stays open, unused, until we die */
     default:                /* if the parent kept the write end, it would never hang up */
         if (close(life[WRITE_END]) == -1)
@@ -537,7 +537,7 @@ enum { API = 1, TERMINATE = 2, KILL = 4, BENCH = 8 };
 int main(int argc, char *argv[])
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    struct kit_args args = {.workers = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : cpus,
+    struct kit_old_args args = {.workers = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : cpus,
                             .workers_min = 1, .workers_max = MAX_WORKERS,
                             .count = 10, .count_min = 1, .count_max = 1000};
     static const struct option longopts[] = {

@@ -100,7 +100,7 @@ Test(lesson03, terminate_stops_busy_workers_with_sigterm)
     cr_assert_eq(count_of(r.out, "killed by signal 15 (SIGTERM)"), 3, "%s", r.out);
     assert_says(r, "ok   all 3 stopped by SIGTERM in ");
     assert_says(r, "3 unfinished tasks discarded");
-    assert_says(r, "VERDICT: PASS - all 1 checks held");
+    assert_says(r, "VERDICT: PASS - the 1 check held");
     run_free(&r);
 }
 

@@ -20,7 +20,7 @@
  * Try next: `ls -l /dev/shm` in a second terminal while section 6 pauses.
  * Compare with lesson 01 (copied memory) and lesson 05 (a race on a Value).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -172,31 +172,31 @@ static void named_child(char *parent_view, const int have[2], const int go[2])
 {
     kit_set_role("opener");
     if (close(have[READ_END]) == -1 || close(go[WRITE_END]) == -1)
-        kit_die_child("close");
+        kit_die("close");
     /* Like SharedMemory(name=...) in another program: find it by name. We
      * do not touch the parent's mapping, which fork happened to copy. */
     int fd = shm_open(shm_name, O_RDWR, 0);
     if (fd == -1)
-        kit_die_child("shm_open");
+        kit_die("shm_open");
     struct stat st;
     if (fstat(fd, &st) == -1)
-        kit_die_child("fstat");
+        kit_die("fstat");
     char *mine = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (mine == MAP_FAILED)
-        kit_die_child("mmap");
+        kit_die("mmap");
     if (close(fd) == -1)          /* the mapping keeps the memory; the fd is not needed */
-        kit_die_child("close");
+        kit_die("close");
     kit_say("shm_open(\"%s\"): %lld bytes, mapped at %p (the parent's copy: %p)", shm_name,
             (long long)st.st_size, (void *)mine, (void *)parent_view);
     kit_say("read: \"%s\"", mine);
     char c;
     if (write(have[WRITE_END], "y", 1) == -1)   /* "I have it": the name can go */
-        kit_die_child("write");
+        kit_die("write");
     if (read(go[READ_END], &c, 1) == -1)
-        kit_die_child("read");
+        kit_die("read");
     snprintf(mine, SHM_SIZE, "hello from the opener, after the name was gone");
     if (munmap(mine, (size_t)st.st_size) == -1)
-        kit_die_child("munmap");
+        kit_die("munmap");
     _exit(EXIT_SUCCESS);
 }
 
@@ -274,7 +274,7 @@ static void named_block(void)
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 1, .workers_min = 1, .workers_max = 8,
+    struct kit_old_args args = {.workers = 1, .workers_min = 1, .workers_max = 8,
                             .count = 5, .count_min = 1, .count_max = MAX_N};
     static const struct option longopts[] = {KIT_LONGOPTS, {0}};
     kit_set_usage(usage);

@@ -23,7 +23,7 @@
  * Try next: ./lesson05 --trials 20 -n 1000 (how small can the race get?).
  * Compare with lesson 04 (the shared memory itself) and lesson 08 (semaphores).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -75,14 +75,14 @@ static void lock(pthread_mutex_t *m)
 {
     int e = pthread_mutex_lock(m);
     if (e != 0)
-        kit_die_err_child("pthread_mutex_lock", e);
+        kit_die_err("pthread_mutex_lock", e);
 }
 
 static void unlock(pthread_mutex_t *m)
 {
     int e = pthread_mutex_unlock(m);
     if (e != 0)
-        kit_die_err_child("pthread_mutex_unlock", e);
+        kit_die_err("pthread_mutex_unlock", e);
 }
 
 /* ---- the increments: the three loops differ only by the fix --------------
@@ -190,9 +190,9 @@ static double run_workers(struct shared *s, int workers, long n, work_fn *fn,
                 kit_set_role("process %d", id + 1);
             char c;
             if (close(gate[WRITE_END]) == -1)   /* or we would wait for ourselves */
-                kit_die_child("close");
+                kit_die("close");
             if (read(gate[READ_END], &c, 1) == -1)
-                kit_die_child("read");
+                kit_die("read");
             /* Waking a sleeping process takes tens of microseconds, long
              * enough for a short race to be over. So each worker also waits
              * at a starting line until all of them are really running. */
@@ -369,7 +369,7 @@ static pid_t start_holder(struct shared *s, pthread_mutex_t *m, int ready)
         s->account[0] -= 100;       /* ... and account[1] += 100 never happens */
         kit_say("locked; took 100 from account 0; now I wait, holding the lock");
         if (write(ready, "h", 1) == -1)
-            kit_die_child("write");
+            kit_die("write");
         for (;;)
             pause();                /* until SIGKILL */
     }
@@ -435,7 +435,7 @@ static void holder_dies(struct shared *s, double watchdog)
         kit_set_role("waiter");
         kit_say("pthread_mutex_lock(): waiting for a lock nobody will ever unlock");
         if (write(ready[WRITE_END], "w", 1) == -1)
-            kit_die_child("write");
+            kit_die("write");
         lock(&s->plain);            /* blocks forever: the owner is gone */
         _exit(EXIT_FAILURE);        /* not reached */
     }
@@ -462,7 +462,7 @@ static void holder_dies(struct shared *s, double watchdog)
         kit_set_role("fixer");
         int e = pthread_mutex_lock(&s->robust);
         if (e != EOWNERDEAD)        /* the kernel tells the next locker of the death */
-            kit_die_err_child("pthread_mutex_lock (expected EOWNERDEAD)", e);
+            kit_die_err("pthread_mutex_lock (expected EOWNERDEAD)", e);
         kit_say("pthread_mutex_lock() = EOWNERDEAD: I hold the lock; the holder died in it");
         kit_say("accounts %ld + %ld = %ld: a transfer of %ld was half done; undoing it",
                 s->account[0], s->account[1], s->account[0] + s->account[1], s->pending);
@@ -471,7 +471,7 @@ static void holder_dies(struct shared *s, double watchdog)
         /* Only now is the state right again: say so, or the next unlock makes
          * the mutex unusable for ever (ENOTRECOVERABLE). */
         if ((e = pthread_mutex_consistent(&s->robust)) != 0)
-            kit_die_err_child("pthread_mutex_consistent", e);
+            kit_die_err("pthread_mutex_consistent", e);
         kit_say("pthread_mutex_consistent(): repaired, carrying on");
         unlock(&s->robust);
         _exit(EXIT_SUCCESS);
@@ -499,7 +499,7 @@ enum { NO_LOCK = 1, LOCK = 2, WHOLE = 4, ATOMIC = 8, BANK = 16, HOLDER = 32 };
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 2, .workers_min = 1, .workers_max = MAX_WORKERS,
+    struct kit_old_args args = {.workers = 2, .workers_min = 1, .workers_max = MAX_WORKERS,
                             .count = 0, .count_min = 1, .count_max = 100000000};
     static const struct option longopts[] = {
         KIT_LONGOPTS,

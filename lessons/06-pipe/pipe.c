@@ -22,7 +22,7 @@
  * Try next: ./lesson06 --bench, then shrink struct reader's buffer to 16 bytes.
  * Compare with lesson 02 (Queue: many readers, one lock) and lesson 07 (signals).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,7 +59,7 @@ enum { READ_END = 0, WRITE_END = 1, MAX_WORKERS = 16, BIG = 100000, CHUNK = 64 *
 /* Helpers run in parent and children; a child must die with _exit (no atexit
  * handlers, no stdio flushed twice: kit_die_child), so they ask this flag. */
 static bool in_child;
-#define DIE(call) kit_die_at(__FILE__, __LINE__, (call), errno, in_child)
+#define DIE(call) kit_die_at(__FILE__, __LINE__, (call), errno)
 
 static char blob[BIG];          /* payloads; after fork each process has its own copy */
 
@@ -84,7 +84,7 @@ static pid_t spawn(const char *role, int n, child_fn *fn, int arg, int fd, int o
         else
             kit_set_role("%s", role);
         if (close(other) == -1)
-            kit_die_child("close");
+            kit_die("close");
         fn(fd, arg);
         _exit(EXIT_SUCCESS);
     default:
@@ -393,13 +393,13 @@ static void flood(int fd, int ignore)
      * whoever started us may have left SIGPIPE at SIG_IGN. */
     struct sigaction sa = {.sa_handler = ignore ? SIG_IGN : SIG_DFL};
     if (sigemptyset(&sa.sa_mask) == -1 || sigaction(SIGPIPE, &sa, NULL) == -1)
-        kit_die_child("sigaction");
+        kit_die("sigaction");
     kit_say("SIGPIPE %s; writing 1 KiB at a time", ignore ? "set to SIG_IGN" : "set to SIG_DFL");
     long kib = 0;
     while (write(fd, blob, 1024) != -1)          /* blocks whenever the pipe is full */
         kib++;
     if (errno != EPIPE)
-        kit_die_child("write");
+        kit_die("write");
     kit_say("write() = -1, errno EPIPE after %ld KiB: the reader has gone, I stop", kib);
 }
 
@@ -577,7 +577,7 @@ enum { ONE_WAY = 1, DUPLEX = 2, FRAMING = 4, EOF_ = 8, SIGPIPE_ = 16, ATOMIC = 3
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 5, .workers_min = 1, .workers_max = MAX_WORKERS,
+    struct kit_old_args args = {.workers = 5, .workers_min = 1, .workers_max = MAX_WORKERS,
                             .count = 0, .count_min = 1, .count_max = 100000};
     static const struct option longopts[] = {
         KIT_LONGOPTS,

@@ -19,7 +19,7 @@
  * Try next: ./lesson07 --interactive, then press Ctrl-C twice.
  * Compare with lesson 01 (waitpid) and lesson 06 (SIGPIPE, EPIPE).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -361,7 +361,7 @@ static void end_helpers(const pid_t *helper)     /* kill and reap any left (0: r
 {
     for (int i = 0; i < helpers; i++)
         if (helper[i] && (kill(helper[i], SIGKILL) == -1 || waitpid(helper[i], NULL, 0) == -1))
-            kit_die_child("kill");
+            kit_die("kill");
 }
 
 /* The notes' program: a handler that refuses the first Ctrl-C, and helper
@@ -372,12 +372,12 @@ static noreturn void notes_program(void)
     /* A job of its own, as a shell gives each command line: kill(0, ...)
      * then reaches this group only, never the shell or make that ran us. */
     if (!interactive && setpgid(0, 0) == -1)
-        kit_die_child("setpgid");
+        kit_die("setpgid");
     set_action(SIGINT, SIG_DFL, 0);     /* helpers are born with the default */
     pid_t helper[MAX_HELPERS];
     for (int i = 0; i < helpers; i++) {
         if ((helper[i] = fork()) == -1)
-            kit_die_child("fork");
+            kit_die("fork");
         if (helper[i] == 0)
             for (;;)
                 pause();      /* SIGINT's default action ends it */
@@ -393,7 +393,7 @@ static noreturn void notes_program(void)
                             : "kill(0, SIGINT): what Ctrl-C does, to my whole process group",
                 patience);
         if (!interactive && kill(0, SIGINT) == -1)
-            kit_die_child("kill");
+            kit_die("kill");
         wait_for(SIGINT, stroke, &during);
         alarm(0);
         if (got[SIGINT] < stroke) {
@@ -444,7 +444,7 @@ static void part_ctrl_c(void)
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = burst, .workers_min = 2, .workers_max = MAX_BURST,
+    struct kit_old_args args = {.workers = burst, .workers_min = 2, .workers_max = MAX_BURST,
                             .count = helpers, .count_min = 1, .count_max = MAX_HELPERS};
     static const struct option longopts[] = {
         KIT_LONGOPTS, {"interactive", no_argument, NULL, 'i'},

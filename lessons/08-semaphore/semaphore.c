@@ -21,7 +21,7 @@
  * Try next: ./lesson08 --notes -w 8 -n 2; taskset -c 0 ./lesson08 --bench.
  * Compare with lesson 05 (a mutex as the lock) and lesson 09 (Event).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +68,7 @@ static bool in_child;         /* for die(): a child must end with _exit() */
 
 /* Parent and children call the helpers below: report with the variant
  * that suits the process we are in. */
-#define die(call) kit_die_at(__FILE__, __LINE__, (call), errno, in_child)
+#define die(call) kit_die_at(__FILE__, __LINE__, (call), errno)
 
 /* sem_wait sleeps until the value is above 0, then takes 1. A signal
  * handler can cut the sleep short (EINTR): then we simply wait again. */
@@ -428,7 +428,7 @@ enum { NOTES = 1, NAMED = 2, COPIED = 4, TIMED = 8, SIGNAL = 16, BENCH = 32 };
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 4, .workers_min = 1, .workers_max = MAX_WORKERS,
+    struct kit_old_args args = {.workers = 4, .workers_min = 1, .workers_max = MAX_WORKERS,
                             .count = 3, .count_min = 1, .count_max = MAX_WORKERS};
     static const struct option longopts[] = {
         KIT_LONGOPTS,

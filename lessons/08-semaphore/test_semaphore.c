@@ -170,7 +170,7 @@ static bool waiter_woken(sem_t *sem)
     usleep(10000);                      /* give it time to sleep; not needed for correctness */
     cr_assert_eq(sem_post(sem), 0);
     int status;
-    bool ended = kit_wait_timeout(pid, &status, 2.0);
+    bool ended = kit_join(pid, &status, 2.0);
     if (!ended) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);

@@ -23,7 +23,7 @@
  * Try next: ./lesson09 --broadcast -w 16, then taskset -c 0 ./lesson09 --bench.
  * Compare with lesson 05 (the mutex alone) and lesson 08 (semaphores).
  */
-#include "kit.h"
+#include "legacy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +74,7 @@ struct shared {
 /* The same event functions run in the parent and in children. A child must
  * end with _exit(), so every error report asks which one we are. */
 static bool in_child;
-#define die_err(call, e) kit_die_at(__FILE__, __LINE__, (call), (e), in_child)
+#define die_err(call, e) kit_die_at(__FILE__, __LINE__, (call), (e))
 static bool waiter_killed;      /* a watchdog had to SIGKILL a waiter */
 
 /* pthread calls return an error number instead of setting errno. PT() runs
@@ -181,7 +181,7 @@ static pid_t start(const char *role, child_fn *fn, struct shared *s, int id)
         in_child = true;
         kit_set_role("%s", role);
         if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
-            kit_die_child("sigprocmask");
+            kit_die("sigprocmask");
         fn(s, id);
         _exit(EXIT_SUCCESS);
     default:
@@ -318,7 +318,7 @@ static void read_file(struct shared *s, int id)
     char buf[64] = "";
     ssize_t got = pread(file_fd, buf, sizeof buf - 1, 0);
     if (got == -1)
-        kit_die_child("pread");
+        kit_die("pread");
     buf[got] = '\0';
     kit_say("read the file: \"%s\"", buf);
     s->outcome[id] = strcmp(buf, TEXT) == 0 ? 1 : 3;
@@ -484,7 +484,7 @@ enum { BASICS = 1, NOTES = 2, BROADCAST = 4, TIMEOUTS = 8, BENCH = 16 };
 
 int main(int argc, char *argv[])
 {
-    struct kit_args args = {.workers = 4, .workers_min = 1, .workers_max = MAX_WAITERS,
+    struct kit_old_args args = {.workers = 4, .workers_min = 1, .workers_max = MAX_WAITERS,
                             .count = 0, .count_min = 1, .count_max = 10000000};
     static const struct option longopts[] = {
         KIT_LONGOPTS,
