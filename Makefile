@@ -150,17 +150,18 @@ CHARTS      := $(foreach c,$(CHART_NAMES),$(PLOT_OUT)/$c.png $(PLOT_OUT)/$c.svg)
 run_bench    = @echo "make plots: running $< $(BENCH_ARGS) (progress below)" >&2; \
                $< $(BENCH_ARGS) --out $(PLOT_DATA)
 
-$(PLOT_DATA)/speedup.tsv: $(BUILD)/bench/speedup
+# One run of bench/NAME writes plots/data/NAME.tsv. The benchmarks run one
+# after another (a chain of order-only prerequisites, in BENCH_ORDER), even
+# under make -j: two at once would each measure the other.
+$(PLOT_DATA)/%.tsv: $(BUILD)/bench/%
 	$(run_bench)
-# work.tsv is written by the same run (and renamed into place just before
+# work.tsv is written by the speedup run (and renamed into place just before
 # speedup.tsv, so an interrupted run leaves speedup.tsv missing): no recipe.
 $(PLOT_DATA)/work.tsv: $(PLOT_DATA)/speedup.tsv ;
-$(PLOT_DATA)/notes.tsv: $(BUILD)/bench/notes bench/notes_job.py | $(PLOT_DATA)/speedup.tsv
-	$(run_bench)
-$(PLOT_DATA)/granularity.tsv: $(BUILD)/bench/granularity | $(PLOT_DATA)/notes.tsv
-	$(run_bench)
-$(PLOT_DATA)/ipc.tsv: $(BUILD)/bench/ipc | $(PLOT_DATA)/granularity.tsv
-	$(run_bench)
+$(PLOT_DATA)/notes.tsv: bench/notes_job.py
+BENCH_ORDER := speedup notes granularity ipc $(filter-out speedup notes granularity ipc,$(BENCH_SRC:bench/%.c=%))
+$(foreach i,$(shell seq 2 $(words $(BENCH_ORDER))),$(eval \
+  $(PLOT_DATA)/$(word $i,$(BENCH_ORDER)).tsv: | $(PLOT_DATA)/$(word $(shell expr $i - 1),$(BENCH_ORDER)).tsv))
 
 define chart_rule
 $(PLOT_OUT)/$1.$2: plots/$1.gp plots/style.inc $(addprefix $(PLOT_DATA)/,$(shell sed -n 's/^# data: //p' plots/$1.gp))
