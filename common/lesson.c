@@ -126,6 +126,21 @@ static void print_intro(const struct kit_lesson *l)
     }
 }
 
+/* getopt_long said ':' (a value is missing) or '?' (anything else wrong):
+ * one line that says which, in our words. */
+static noreturn void bad_option(int opt, const char *arg, const struct option *longopts)
+{
+    if (opt == ':')
+        kit_usage_error("option %s needs a value", kit_visible(arg));
+    if (strncmp(arg, "--", 2) != 0)    /* a short option, perhaps in a cluster: -qz */
+        kit_usage_error("unknown option '-%s'", kit_visible((char[]){(char)optopt, '\0'}));
+    size_t len = strcspn(arg + 2, "=");
+    for (const struct option *o = longopts; o->name != NULL; o++)
+        if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0)
+            kit_usage_error("option --%s takes no value", o->name);
+    kit_usage_error("unknown or ambiguous option '%s'", kit_visible(arg));
+}
+
 int kit_main(const struct kit_lesson *l, int argc, char *argv[])
 {
     int parts = count_parts(l), own = count_own(l);
@@ -179,12 +194,8 @@ int kit_main(const struct kit_lesson *l, int argc, char *argv[])
             char name[64];
             snprintf(name, sizeof name, "--%s", o->name);
             *o->value = o->arg ? kit_parse_long(name, optarg, o->min, o->max) : 1;
-        } else if (opt == ':') {
-            kit_usage_error("option %s needs a value", kit_visible(argv[optind - 1]));
-        } else if (optopt != 0) {          /* '?' for a short option */
-            kit_usage_error("unknown option '-%s'", kit_visible((char[]){(char)optopt, 0}));
-        } else {                           /* '?' for a long one */
-            kit_usage_error("unknown option '%s'", kit_visible(argv[optind - 1]));
+        } else {
+            bad_option(opt, argv[optind - 1], longopts);
         }
     }
     if (optind < argc)

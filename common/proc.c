@@ -12,6 +12,7 @@
 #include "kit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +60,33 @@ static void pause_10ms(void)
     nanosleep(&ts, NULL);
 }
 
+/* Children forked with a bare fork() (lessons 01 and 07 show it) are in no
+ * list of ours, but the kernel knows them: /proc/thread-self/children lists
+ * a thread's running children. open, read and close are async-signal-safe;
+ * the number is parsed by hand, as strtol is not said to be. */
+static void signal_unlisted_children(int sig)
+{
+    int fd = open("/proc/thread-self/children", O_RDONLY);
+    if (fd == -1)
+        return;
+    char buf[4096];
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    long pid = 0;
+    for (ssize_t i = 0; i < len; i++) {
+        if (buf[i] >= '0' && buf[i] <= '9') {
+            pid = pid * 10 + (buf[i] - '0');
+        } else {
+            if (pid > 0)
+                kill((pid_t)pid, sig);
+            pid = 0;
+        }
+    }
+}
+
 static void stop_path(int sig)
 {
+    signal_unlisted_children(sig);
     int n = children_n;
     for (int i = 0; i < n; i++)
         kill(children[i], sig);
@@ -85,6 +111,10 @@ static void stop_path(int sig)
             while (waitpid(children[i], NULL, 0) == -1 && errno == EINTR)
                 ;
         }
+    /* Reap whatever is left, listed or not; then none is a zombie. */
+    signal_unlisted_children(SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
     children_n = 0;
     int g = guarded_n;
     for (int i = 0; i < g; i++) {

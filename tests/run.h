@@ -88,7 +88,10 @@ bool number_after(const char *text, const char *key, double *value);
         assert_run((r), 0);                                                          \
         cr_assert((r).seconds < (limit), "--quick took %.2f s", (r).seconds);        \
         char verdict_[64];                                                           \
-        snprintf(verdict_, sizeof verdict_, "VERDICT: PASS - all %d checks held", (checks)); \
+        if ((checks) == 1)                                                           \
+            snprintf(verdict_, sizeof verdict_, "VERDICT: PASS - the 1 check held");  \
+        else                                                                         \
+            snprintf(verdict_, sizeof verdict_, "VERDICT: PASS - all %d checks held", (checks)); \
         assert_says((r), verdict_);                                                  \
         cr_assert_eq(count_of((r).out, "FAIL"), 0, "%s", (r).out);                   \
         cr_assert_str_empty((r).err);                                                \
