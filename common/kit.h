@@ -12,6 +12,7 @@
 #ifndef KIT_H
 #define KIT_H
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
