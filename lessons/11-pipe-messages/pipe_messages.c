@@ -198,9 +198,9 @@ static void write_records(int id)
         write_all(blob, rec_size);               /* one write() per record */
 }
 
-/* How often a record was cut by another writer's bytes. The reader sees
+/* How many records were cut by another writer's bytes. The reader sees
  * runs of one writer's bytes; a run that ends in the middle of that
- * writer's record is a tear. */
+ * writer's record tears it (a record cut twice counts once). */
 static long torn_records(int writers, size_t size, long count)
 {
     rec_size = size;
@@ -211,7 +211,7 @@ static long torn_records(int writers, size_t size, long count)
         kit_start(write_records, i, "writer %d", i + 1);
     if (close(fd[WRITE_END]) == -1)              /* or the loop below never ends */
         kit_die("close");
-    long from[MAX_WRITERS] = {0}, torn = 0, total = 0;
+    long from[MAX_WRITERS] = {0}, cut_in[MAX_WRITERS] = {0}, torn = 0, total = 0;
     int cur = -1;
     for (ssize_t n = 1; n != 0; total += n) {
         n = read(fd[READ_END], blob, CHUNK);
@@ -221,8 +221,11 @@ static long torn_records(int writers, size_t size, long count)
             int id = blob[i] - 'A';
             if (id < 0 || id >= writers)
                 kit_fail("byte %ld is '%c', from no writer", total + i, blob[i]);
-            if (id != cur && cur >= 0 && from[cur] % (long)size != 0)
-                torn++;                          /* cur's record was cut here */
+            if (id != cur && cur >= 0 && from[cur] % (long)size != 0) {
+                long rec = from[cur] / (long)size + 1;   /* cur's record 1, 2, ... is cut */
+                torn += cut_in[cur] != rec;
+                cut_in[cur] = rec;
+            }
             cur = id;
             from[id]++;
         }
