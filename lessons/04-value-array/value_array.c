@@ -287,12 +287,12 @@ int main(int argc, char *argv[])
 {
     static const struct kit_lesson lesson = {
         .name = "lesson04", .title = "Value and Array 共享内存",
-        .idea = "memory that parent and children really share, unlike the globals fork copies",
+        .idea = "memory that a parent and its children really share (fork copies the rest)",
         .python = "v = mp.Value('i', 0); a = mp.Array('i', [1, 2, 3, 4])   (notes 000, 001, 002)",
         .mechanism = "mmap(MAP_SHARED | MAP_ANONYMOUS) before fork; named: shm_open + mmap",
         .watch = "the copied global still 1, the shared one 10000; 0.31299999356269836",
         .parts = parts, .show_ms = true,
-        .workers = {"children that each add 1 to Value('i', 0), one after another", 1, 1, 8, 0},
+        .workers = {"children adding 1 to Value('i', 0), one after another", 1, 1, 8, 0},
         .count = {"length of Array('i', N), zero-filled", 5, 1, MAX_N, 0}};
     return kit_main(&lesson, argc, argv);
 }
