@@ -1,4 +1,5 @@
-/* test_value_array.c - lesson 04 keeps every claim it prints. */
+/* test_value_array.c - lesson 04's idea: Value, Array, a named shared block.
+ * (--help, bad input, --list, --quick, Ctrl-C at part 1: the shared test in tests/.) */
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -14,18 +15,10 @@
 
 TestSuite(lesson04, .timeout = 40);
 
-static struct lesson_run quick_run(void) { return RUN("lesson04", 10, "--quick"); }
-
-Test(lesson04, quick_run_passes_fast_and_leaves_nothing)
-{
-    struct lesson_run r = quick_run();
-    assert_quick_pass(r, 13, 1.0);
-    run_free(&r);
-}
-
 Test(lesson04, global_is_copied_mapping_is_shared)
 {
-    struct lesson_run r = quick_run();
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "--copy");
+    assert_run(r, 0);
     assert_says(r, "child: plain = 10000, shared = 10000");
     assert_says(r, "ok   parent: plain = 1: the child changed its own copy");
     assert_says(r, "ok   parent: shared = 10000");
@@ -41,7 +34,8 @@ Test(lesson04, type_sizes_are_this_machines)
         {'q', sizeof(long long)}, {'Q', sizeof(unsigned long long)}, {'f', sizeof(float)},
         {'d', sizeof(double)},
     };
-    struct lesson_run r = quick_run();
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "--part", "2");
+    assert_run(r, 0);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         char key[16];
         snprintf(key, sizeof key, "] '%c'  ", want[i].code);
@@ -64,7 +58,7 @@ Test(lesson04, type_sizes_are_this_machines)
 
 Test(lesson04, values_are_shared_and_float_prints_as_in_the_notes)
 {
-    struct lesson_run r = RUN("lesson04", 10, "--quick", "-w", "3");
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "--value", "-w", "3");
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "child: Value('i').value += 1 -> "), 3, "%s", r.out);
     assert_says(r, "Value('d').value *= 2 -> 25.12");
@@ -76,7 +70,7 @@ Test(lesson04, values_are_shared_and_float_prints_as_in_the_notes)
 
 Test(lesson04, arrays_zero_filled_and_changed_by_a_child)
 {
-    struct lesson_run r = RUN("lesson04", 10, "--quick", "-n", "64");
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "--array", "-n", "64");
     assert_run(r, 0);
     assert_says(r, "Array('i', [1, 2, 3, 4])[1] = 2");
     assert_says(r, "ok   Array('i', 64): 64 ints, all 0");
@@ -87,7 +81,8 @@ Test(lesson04, arrays_zero_filled_and_changed_by_a_child)
 
 Test(lesson04, grid_is_row_major_over_one_flat_array)
 {
-    struct lesson_run r = quick_run();
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "--grid");
+    assert_run(r, 0);
     assert_says(r, "row 1: 10 11 12 13   = flat[4..7]");
     assert_says(r, "row 2: 20 21 22 23   = flat[8..11]");
     assert_says(r, "ok   grid[r][c] is flat[r*4 + c]");
@@ -96,61 +91,42 @@ Test(lesson04, grid_is_row_major_over_one_flat_array)
 
 Test(lesson04, named_block_appears_then_is_gone_from_dev_shm)
 {
-    struct lesson_run r = quick_run();
+    struct lesson_run r = RUN("lesson04", 10, "--quick", "--named");
     assert_run(r, 0);
     const char *before = strstr(r.out, "ls /dev/shm before: mpkit-shm-");
     const char *during = strstr(r.out, "ls /dev/shm after shm_open: mpkit-shm-");
     const char *after = strstr(r.out, "ls /dev/shm after shm_unlink: mpkit-shm-");
     cr_assert(before && during && after && before < during && during < after, "%s", r.out);
-    cr_assert(strstr(before, " is not there (") < during);
-    cr_assert(strstr(during, " is there (") < after);
-    cr_assert(strstr(after, " is not there ("), "%s", r.out);
-    cr_assert(strstr(r.out, "[opener "), "a second process opened it by name");
+    cr_assert(strstr(before, " is not there\n") < during);
+    cr_assert(strstr(during, " is there\n") < after);
+    cr_assert(strstr(after, " is not there\n"), "%s", r.out);
+    /* a second process found it by name and mapped it at an address of its own */
+    const char *opened = strstr(r.out, "] by name: 4096 bytes at ");
+    cr_assert(opened && strstr(r.out, "[opener ") && opened < after, "%s", r.out);
     assert_says(r, "read: \"hello from the parent\"");
-    assert_says(r, "ok   the name is gone from /dev/shm");
+    assert_says(r, "ok   the opener had it mapped; then the name went from /dev/shm");
     assert_says(r, "ok   the parent reads: \"hello from the opener, after the name was gone\"");
+    assert_says(r, "VERDICT: PASS - all 3 checks held");
     run_free(&r);
 }
 
-/* Ctrl-C (or kill) while the name exists: the lesson finishes section 6,
- * removes the name, and only then dies of the signal. */
-static void interrupt_while_named(int sig)
+/* A signal while the name exists (part 6 pauses after shm_open): the stop
+ * path removes the guarded name, and the lesson dies of the signal. */
+static void interrupt_while_named(int sig, bool group)
 {
-    /* paced (section 6 pauses); the signal goes to the whole group */
-    struct lesson_run r = RUN_SIGNAL("lesson04", 20, sig, "after shm_open: mpkit-shm-", NULL);
+    static const char when[] = "after shm_open: mpkit-shm-";
+    struct lesson_run r = run_lesson_signal("lesson04", 10, sig, group, when,
+                                            (const char *const[]){"--named", NULL});
     cr_assert(!r.timed_out, "%s", r.out);
-    cr_assert(strstr(r.out, "after shm_open: mpkit-shm-"), "never reached the named section:\n%s",
-              r.out);
+    cr_assert(strstr(r.out, when), "never reached the named block:\n%s", r.out);
     cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == sig, "status 0x%x\n%s", r.status,
               r.out);
-    assert_says(r, "ok   the name is gone from /dev/shm");
-    cr_assert(strstr(r.out, "VERDICT") == NULL, "the signal ended it after the cleanup");
+    cr_assert(strstr(r.out, "VERDICT") == NULL, "the signal ended it:\n%s", r.out);
     cr_assert_str_empty(r.shm_left, "left in /dev/shm: %s", r.shm_left);
-    cr_assert_eq(r.running, 0, "%d process(es) still running", r.running);
+    cr_assert_eq(r.leftovers, 0, "%d process(es) left behind", r.leftovers);
+    cr_assert_str_empty(r.err, "%s", r.err);
     run_free(&r);
 }
 
-Test(lesson04, ctrl_c_leaves_dev_shm_clean) { interrupt_while_named(SIGINT); }
-Test(lesson04, sigterm_leaves_dev_shm_clean) { interrupt_while_named(SIGTERM); }
-
-Test(lesson04, paced_default_run_stays_under_ten_seconds)
-{
-    struct lesson_run r = RUN("lesson04", 15, NULL);
-    assert_paced_run(r);
-    run_free(&r);
-}
-
-Test(lesson04, help_exits_0_with_usage)
-{
-    static const char *const opts[] = {"--quick", "--workers N", "--count N"};
-    assert_help_lists("lesson04", opts);
-}
-
-Test(lesson04, bad_input_exits_2_with_one_line_and_usage)
-{
-    static const char *const bad[][3] = {
-        {"--bogus", NULL}, {"-w", "0"}, {"-w", "9"}, {"-n", "0"}, {"-n", "65"},
-        {"-n", "5x"}, {"-w", ""}, {"stray", NULL},
-    };
-    assert_bad_inputs("lesson04", bad);
-}
+Test(lesson04, ctrl_c_while_named_leaves_dev_shm_clean) { interrupt_while_named(SIGINT, true); }
+Test(lesson04, kill_while_named_leaves_dev_shm_clean) { interrupt_while_named(SIGTERM, false); }
