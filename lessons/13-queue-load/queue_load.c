@@ -237,7 +237,7 @@ int main(int argc, char *argv[])
 {
     static const struct kit_lesson lesson = {
         .name = "lesson13", .title = "Queue under load 队列满时会阻塞",
-        .idea = "a full queue blocks put(): fatal when nobody gets, harmless when many do",
+        .idea = "a full queue blocks put(): fatal if nobody gets, fine when many do",
         .python = "p.join() before q.get()  ->  hangs; get every result first, then join",
         .mechanism = "lesson 02's ring: sem_timedwait(&slots) blocks put on a full queue; a\n"
                      "binary semaphore per end keeps two producers off one slot",
