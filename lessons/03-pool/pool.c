@@ -1,25 +1,22 @@
 /* pool.c - a process pool built from fork and pipes, and a worker that dies
  *
  * Python (notes 001, 002, 003):
- *     pool = Pool(4); pool.map(job, range(10))        # [0, 1, 4, ..., 81]
- *     res = pool.apply_async(time.sleep, (10,)); res.get(timeout=1)   # TimeoutError
- *     for r in pool.imap_unordered(job, range(10)): print(r)
- *     pool.close(); pool.join()                        # or pool.terminate()
+ *     with Pool(processes=4) as pool:
+ *         print(pool.map(f, range(10)))                # [0, 1, 4, ..., 81]
+ *         res = pool.apply_async(f, (20,)); print(res.get(timeout=1))   # 400
+ *         for i in pool.imap_unordered(f, range(10)): print(i)
  * C: the parent forks the workers once (进程池: processes are reused, not made
  *    per task). Tasks go out through ONE pipe that every worker reads; results
- *    come back through ONE pipe that every worker writes. Each record is a
- *    small fixed-size struct, and a write of at most PIPE_BUF bytes to a pipe
- *    is atomic, so records from several writers never mix. Each worker also
- *    holds the write end of its own "life pipe": when it dies, however, the
- *    kernel closes it and poll() in the parent reports POLLHUP.
- *
+ *    come back through ONE pipe that every worker writes. A write of at most
+ *    PIPE_BUF bytes to a pipe is atomic, so small fixed-size records from
+ *    several writers never mix. Each worker also holds the write end of its own
+ *    "life pipe": when it dies, however, the kernel closes it and poll() in the
+ *    parent sees the pipe hang up.
  * Usage: ./lesson03 [-q] [-w N] [-n N] [--map] [--apply] [--imap] [--terminate] [--kill-worker]
- *
- * Watch for: the same few pids serving every task; map's results in input
- * order, imap_unordered's in the order they finish; get(timeout) giving up
- * while the pool carries on; a SIGKILLed worker reported with its lost task
- * and replaced (Python's Pool hangs there).
- * Try next: ./lesson03 --kill-worker -w 1; bench/granularity for the speed.
+ * Watch for: the same few pids serving every task; get(timeout) giving up while
+ * the pool carries on; a SIGKILLed worker's task reported lost and the worker
+ * replaced (Python's Pool hangs there).
+ * Try next: ./lesson03 --kill-worker -w 1; speed: bench/granularity.c.
  * Compare with lesson 02 (the queue a pool is built on) and lesson 01 (fork).
  */
 #include "kit.h"
@@ -36,53 +33,46 @@
 enum { MAX_WORKERS = 64, MAX_TASKS = 1000, WINDOW = 64, READ_END = 0, WRITE_END = 1, IDLE = -1 };
 
 /* The two records: fixed size, far below PIPE_BUF (4096 bytes on Linux). */
-struct task { int32_t id, sleep_ms, say, unused; int64_t x; };  /* sleep_ms: the notes' sleep */
-struct result { int32_t id, pid; int64_t value; };              /* pid: who ran it */
-struct outcome { int64_t value; pid_t pid; bool done, lost; };
+struct task { int32_t id, sleep_ms; int64_t x; };   /* sleep_ms stands for real work */
+struct result { int32_t id, pid; int64_t value; };  /* pid: the worker that ran it */
 
-/* The pool, at file scope: each worker is forked from the parent, so it
- * starts with its own copy of all of it (the pipe descriptors included). */
-static struct {
+/* The pool lives at file scope: a worker, forked from the parent, starts with
+ * its own copy of all of it, the pipe descriptors included. */
+static struct pool {
     int n, tasks[2], results[2];
     pid_t pid[MAX_WORKERS];
-    int life[MAX_WORKERS];      /* read end of each worker's life pipe */
-    int queued, sent, settled, arrived, lost;
-    bool echo, in_order;        /* imap_unordered: print each result as it arrives */
+    int life[MAX_WORKERS];      /* the parent's read end of each worker's life pipe */
+    int queued, sent, settled, lost;
+    bool say, echo;             /* workers print each answer; imap: the parent prints each */
     struct task task[MAX_TASKS];
-    struct outcome out[MAX_TASKS];
+    struct { int64_t value; pid_t pid; bool done, lost; } out[MAX_TASKS];
 } pool;
 static _Atomic int *slot;       /* shared memory (lesson 04): the task each worker runs */
 
-static int64_t job(int64_t x) { return x * x; }   /* the notes' job(x) */
+static int64_t job(int64_t x) { return x * x; }   /* the notes' f(x) */
 
-/* ---- the worker: read a task, run it, write the result, until end of file */
 static void worker(int k)
 {
-    /* Close every end this worker does not use. The task pipe's write end
-     * matters most: while any worker held it, no worker would ever read end
-     * of file, and close() + join() would wait for ever. */
+    /* Close the parent's ends. The task pipe's write end matters most: while
+     * any worker held one, no worker would read end of file at close(). */
     if (close(pool.tasks[WRITE_END]) == -1 || close(pool.results[READ_END]) == -1)
         kit_die("close");
     for (int i = 0; i < pool.n; i++)
         if (pool.life[i] != -1 && close(pool.life[i]) == -1)
             kit_die("close");
-    pid_t me = getpid();        /* its own write end of the life pipe stays open until it dies */
-    for (;;) {
-        /* Several workers read one pipe; each read() takes one whole record. */
+    for (;;) {  /* many workers read one pipe; each read() takes one whole record */
         struct task t;
         ssize_t got = read(pool.tasks[READ_END], &t, sizeof t);
         if (got == 0)           /* end of file: the parent called close() */
             return;
         if (got != sizeof t)
             kit_die("read");
-        /* One store, no system call: if we die now, the parent knows what was lost. */
-        atomic_store(&slot[k], t.id);
+        atomic_store(&slot[k], t.id);   /* if we die now, the parent knows what was lost */
         kit_sleep(t.sleep_ms / 1000.0);
-        struct result r = {.id = t.id, .pid = me, .value = job(t.x)};
-        if (t.say)
+        struct result r = {.id = t.id, .pid = getpid(), .value = job(t.x)};
+        if (pool.say)
             kit_say("job(%lld) = %lld", (long long)t.x, (long long)r.value);
-        /* One record, one write(): atomic, never mixed with another worker's. */
-        if (write(pool.results[WRITE_END], &r, sizeof r) != sizeof r)
+        if (write(pool.results[WRITE_END], &r, sizeof r) != sizeof r)   /* atomic */
             kit_die("write");
         atomic_store(&slot[k], IDLE);
     }
@@ -95,17 +85,14 @@ static void start_worker(int k)
         kit_die("pipe");
     pool.life[k] = life[READ_END];
     atomic_store(&slot[k], IDLE);
-    pool.pid[k] = kit_start(worker, k, "worker %d", k + 1);
-    if (close(life[WRITE_END]) == -1)   /* kept, the life pipe would never hang up */
+    pool.pid[k] = kit_start(worker, k, "worker %d", k + 1);  /* keeps life[WRITE_END] */
+    if (close(life[WRITE_END]) == -1)   /* kept here, the pipe would never hang up */
         kit_die("close");
 }
 
-static void pool_open(int n)
+static void pool_open(int n, bool say)
 {
-    pool.n = n;
-    pool.queued = pool.sent = pool.settled = pool.arrived = pool.lost = 0;
-    pool.echo = false;
-    pool.in_order = true;
+    pool = (struct pool){.n = n, .say = say};
     if (pipe(pool.tasks) == -1 || pipe(pool.results) == -1)
         kit_die("pipe");
     slot = kit_shared_alloc(MAX_WORKERS * sizeof *slot);
@@ -116,18 +103,16 @@ static void pool_open(int n)
 }
 
 /* apply_async(): queue a task, return its handle (the id) at once. */
-static int submit(int64_t x, int sleep_ms, bool say)
+static int submit(int64_t x, int sleep_ms)
 {
     if (pool.queued == MAX_TASKS)
         kit_fail("more than %d tasks", MAX_TASKS);
-    int id = pool.queued++;
-    pool.task[id] = (struct task){.id = id, .sleep_ms = sleep_ms, .say = say, .x = x};
-    pool.out[id] = (struct outcome){0};
-    return id;
+    pool.task[pool.queued] = (struct task){.id = pool.queued, .sleep_ms = sleep_ms, .x = x};
+    return pool.queued++;
 }
 
-/* Reads every result already in the pipe (poll with timeout 0: no waiting).
- * Only the parent reads it, in whole records, so none arrives in pieces. */
+/* Reads every result already in the pipe (poll, timeout 0). Only the parent
+ * reads it, in whole records, so none arrives in pieces. */
 static void drain(void)
 {
     struct pollfd fd = {.fd = pool.results[READ_END], .events = POLLIN};
@@ -140,16 +125,17 @@ static void drain(void)
             int id = r[i].id;
             if (id < 0 || id >= pool.queued || pool.out[id].done)
                 kit_fail("a result for task %d, which is not waiting for one", id);
-            pool.out[id] = (struct outcome){.value = r[i].value, .pid = r[i].pid, .done = true};
+            pool.out[id].value = r[i].value;
+            pool.out[id].pid = r[i].pid;
+            pool.out[id].done = true;
             pool.settled++;
-            pool.in_order &= id == pool.arrived++;
             if (pool.echo)
-                kit_say("next() = %lld: job(%d), from pid %d", (long long)r[i].value, id, r[i].pid);
+                kit_say("next() = %lld: f(%d), from pid %d", (long long)r[i].value, id, r[i].pid);
         }
     }
 }
 
-/* Its life pipe hung up: the worker is gone. Reap it, report its task, replace it. */
+/* Its life pipe hung up: worker k is gone. Reap it, report its task, replace it. */
 static void worker_died(int k)
 {
     drain();                /* a result it wrote just before it died is in the pipe */
@@ -164,7 +150,7 @@ static void worker_died(int k)
         pool.out[id].lost = true;
         pool.settled++;
         pool.lost++;
-        kit_warn("task %d, job(%lld), died with it: reported lost", id, (long long)pool.task[id].x);
+        kit_warn("task %d, f(%lld), died with it: reported lost", id, (long long)pool.task[id].x);
     }
     if (close(pool.life[k]) == -1)
         kit_die("close");
@@ -173,47 +159,36 @@ static void worker_died(int k)
     kit_say("started worker %d (pid %ld) in its place", k + 1, (long)pool.pid[k]);
 }
 
-/* One turn of the parent's loop: send tasks, then poll() for results and
- * for life pipes hanging up, until `deadline` (kit_now() seconds; < 0: none). */
-static void pump(double deadline)
-{
-    /* Flow control: at most WINDOW tasks in flight, so neither pipe ever holds
-     * more than a few KiB (of 64) and this write() cannot block while the
-     * workers block writing results to a full pipe. */
-    while (pool.sent < pool.queued && pool.sent - pool.settled < WINDOW) {
-        if (write(pool.tasks[WRITE_END], &pool.task[pool.sent], sizeof(struct task)) !=
-            sizeof(struct task))
-            kit_die("write");
-        pool.sent++;
-    }
-    struct pollfd fd[1 + MAX_WORKERS];
-    fd[0] = (struct pollfd){.fd = pool.results[READ_END], .events = POLLIN};
-    for (int k = 0; k < pool.n; k++)    /* POLLHUP needs no asking */
-        fd[1 + k] = (struct pollfd){.fd = pool.life[k], .events = POLLIN};
-    int ms = -1;            /* no deadline: wait for as long as it takes */
-    if (deadline >= 0) {    /* rounded up, so poll() never ends before the deadline */
-        double left = deadline - kit_now();
-        ms = left > 0 ? (int)(left * 1000) + 1 : 0;
-    }
-    int ready = poll(fd, (nfds_t)(1 + pool.n), ms);
-    if (ready == -1 && errno != EINTR)
-        kit_die("poll");
-    if (ready > 0 && fd[0].revents)
-        drain();
-    for (int k = 0; ready > 0 && k < pool.n; k++)
-        if (fd[1 + k].revents)
-            worker_died(k);
-}
-
-/* res.get(timeout): until task `id` (-1: every task) is done or lost.
- * false: the timeout (seconds; < 0: none) came first. */
+/* res.get(timeout): sends tasks and poll()s for results and for life pipes
+ * hanging up, until task `id` (-1: every task) is done or lost. false: the
+ * timeout (seconds; < 0: none) came first. */
 static bool wait_for(int id, double seconds)
 {
-    double deadline = seconds < 0 ? -1 : kit_now() + seconds;
+    double deadline = kit_now() + seconds;
     while (id >= 0 ? !pool.out[id].done && !pool.out[id].lost : pool.settled < pool.queued) {
-        if (deadline >= 0 && kit_now() >= deadline)
+        /* At most WINDOW tasks in flight: neither pipe ever holds more than a
+         * few KiB of its 64, so this write() never blocks while the workers
+         * block writing results to a full pipe. */
+        while (pool.sent < pool.queued && pool.sent - pool.settled < WINDOW) {
+            if (write(pool.tasks[WRITE_END], &pool.task[pool.sent], sizeof(struct task)) !=
+                sizeof(struct task))
+                kit_die("write");
+            pool.sent++;
+        }
+        double left = deadline - kit_now();
+        if (seconds >= 0 && left <= 0)
             return false;
-        pump(deadline);
+        struct pollfd fd[1 + MAX_WORKERS] = {{.fd = pool.results[READ_END], .events = POLLIN}};
+        for (int k = 0; k < pool.n; k++)    /* a hang-up (POLLHUP) needs no asking */
+            fd[1 + k] = (struct pollfd){.fd = pool.life[k], .events = POLLIN};
+        int ms = seconds < 0 ? -1 : (int)(left * 1000) + 1;   /* rounded up: never early */
+        if (poll(fd, (nfds_t)(1 + pool.n), ms) == -1 && errno != EINTR)
+            kit_die("poll");
+        if (fd[0].revents)
+            drain();
+        for (int k = 0; k < pool.n; k++)
+            if (fd[1 + k].revents)
+                worker_died(k);
     }
     return true;
 }
@@ -222,18 +197,16 @@ static bool wait_for(int id, double seconds)
  * that starts makes no event to wake poll(). */
 static int running(int id, double seconds)
 {
-    for (double deadline = kit_now() + seconds; kit_now() < deadline;) {
+    for (double deadline = kit_now() + seconds; kit_now() < deadline; wait_for(id, 0.002))
         for (int k = 0; k < pool.n; k++)
             if (atomic_load(&slot[k]) == id)
                 return k;
-        pump(kit_now() + 0.002);
-    }
     return -1;
 }
 
 /* close() + join() (sig 0): the task pipe's last write end closes, so each
  * worker reads end of file once the pipe is empty and exits 0. terminate()
- * (sig SIGTERM): killed first, busy or not. true: each ended as told. */
+ * (sig SIGTERM): each killed first, busy or not. true: each ended so. */
 static bool pool_end(int sig)
 {
     for (int k = 0; k < pool.n && sig; k++)   /* first, or an idle one could exit 0 on EOF */
@@ -242,9 +215,9 @@ static bool pool_end(int sig)
     if (close(pool.tasks[WRITE_END]) == -1)
         kit_die("close");
     bool as_told = true;
-    char text[64];
     for (int k = 0; k < pool.n; k++) {
         int s;
+        char text[64];
         if (!kit_join(pool.pid[k], &s, 5.0)) {
             kit_warn("watchdog: worker %d still there after 5 s: SIGKILL", k + 1);
             kit_kill_join(pool.pid[k], &s);
@@ -272,19 +245,17 @@ static int pace_ms(int ms) { return kit_quick() ? 0 : ms; }
 
 static void map_part(const struct kit_args *a)
 {
-    int w = (int)a->workers, n = (int)a->count;
-    pool_open(w);
-    kit_say("Pool(processes=%d): %d workers forked once; map(job, range(%d))", w, w, n);
+    int w = (int)a->workers, n = (int)a->count, ran[MAX_WORKERS] = {0}, by_pool = 0, users = 0;
+    pool_open(w, true);
     for (int i = 0; i < n; i++)
-        submit(i, pace_ms(200), true);  /* the notes' job sleeps 1 s */
+        submit(i, pace_ms(200));    /* the notes' job sleeps 1 s */
     wait_for(-1, -1);
-    char list[120] = "";
+    char list[80] = "";
     bool right = true;
-    int ran[MAX_WORKERS] = {0}, by_pool = 0, users = 0;
     for (int i = 0; i < n; i++) {
         right &= pool.out[i].done && pool.out[i].value == job(i);
         if (i < 10)
-            snprintf(list + strlen(list), sizeof list - strlen(list), i ? ", %lld" : "%lld",
+            snprintf(list + strlen(list), sizeof list - strlen(list), ", %lld",
                      (long long)pool.out[i].value);
         for (int k = 0; k < w; k++)
             if (pool.out[i].pid == pool.pid[k]) {
@@ -292,12 +263,11 @@ static void map_part(const struct kit_args *a)
                 by_pool++;
             }
     }
-    kit_say("map() = [%s%s]", list, n > 10 ? ", ..." : "");
-    kit_expect(right, "all %d results in input order: job(i) = i * i", n);
+    kit_expect(right, "map() = [%s%s]: in input order", list + 2, n > 10 ? ", ..." : "");
     for (int k = 0; k < w; k++)
         kit_say("os.getpid() %ld ran %d of the %d tasks", (long)pool.pid[k], ran[k], n);
-    kit_expect(by_pool == n, "%d of %d tasks ran in one of the pool's %d pids: reused, "
-               "not one process per task", by_pool, n, w);
+    kit_expect(by_pool == n, "%d of %d tasks ran in the pool's %d processes: not one per task",
+               by_pool, n, w);
     if (w > 1 && users == 1)
         kit_say("one worker took every task: sharing not shown this run (a busy machine)");
     close_join();
@@ -305,31 +275,26 @@ static void map_part(const struct kit_args *a)
 
 static void apply_part(const struct kit_args *a)
 {
-    pool_open((int)a->workers);
-    int id = submit(20, 0, false);
-    wait_for(id, -1);
-    kit_expect(pool.out[id].value == 400, "apply(job, (20,)) = %lld, from pid %ld",
-               (long long)pool.out[id].value, (long)pool.out[id].pid);
-    id = submit(20, 0, false);
-    kit_say("res = apply_async(job, (20,)) returned handle %d at once", id);
+    pool_open((int)a->workers, false);
+    int id = submit(20, 0);
+    kit_say("res = apply_async(f, (20,)) returned handle %d at once", id);
     bool got = wait_for(id, 1.0);
     kit_expect(got && pool.out[id].value == 400, "res.get(timeout=1) = %lld",
                (long long)pool.out[id].value);
     double nap = a->quick ? 0.15 : 1.5, patience = a->quick ? 0.05 : 0.5, t0 = kit_now();
-    int sleeper = submit(7, (int)(nap * 1000), false);
-    kit_say("res = apply_async(sleep %.2f s, then job(7)): the notes' time.sleep(10)", nap);
+    int sleeper = submit(7, (int)(nap * 1000));
+    kit_say("res = apply_async(sleep %.2f s, then f(7)): the notes' time.sleep(10)", nap);
     got = wait_for(sleeper, patience);
     double waited = kit_now() - t0;
     if (got)                /* only if this process was held up for longer than the nap */
         kit_say("the result came first: TimeoutError not shown this run (a busy machine)");
     else
         kit_expect(waited >= patience, "res.get(timeout=%.2f) gave up after %.2f s: "
-                   "TimeoutError (\"We lacked patience\")", patience, waited);
-    kit_say("for the moment, the pool remains available for more work:");
-    id = submit(6, 0, false);
-    wait_for(id, -1);
-    kit_expect(pool.out[id].value == 36, "apply(job, (6,)) = %lld meanwhile",
-               (long long)pool.out[id].value);
+                   "TimeoutError", patience, waited);
+    kit_say("\"For the moment, the pool remains available for more work\":");
+    id = submit(6, 0);
+    wait_for(id, -1);       /* apply() = apply_async() + get() */
+    kit_expect(pool.out[id].value == 36, "apply(f, (6,)) = %lld", (long long)pool.out[id].value);
     wait_for(sleeper, -1);
     waited = kit_now() - t0;
     kit_expect(pool.out[sleeper].value == 49 && waited >= nap, "res.get() with no timeout = "
@@ -339,42 +304,39 @@ static void apply_part(const struct kit_args *a)
 
 static void imap_part(const struct kit_args *a)
 {
-    int n = (int)a->count;
-    pool_open((int)a->workers);
+    int n = (int)a->count, right = 0;
+    pool_open((int)a->workers, false);
     for (int i = 0; i < n; i++)     /* the notes' random.random() * 3 s, fixed and shorter */
-        submit(i, pace_ms(60 * (i * 7 % 10 + 1)), false);
+        submit(i, pace_ms(60 * (i * 7 % 10 + 1)));
     pool.echo = true;
     wait_for(-1, -1);
-    int right = 0;
     for (int i = 0; i < n; i++)
         right += pool.out[i].done && pool.out[i].value == job(i);
     kit_expect(right == n, "%d of %d results arrived, each once and right", right, n);
-    kit_say("they came %s", pool.in_order ? "in input order this time" : "out of input order");
     close_join();
 }
 
 static void terminate_part(const struct kit_args *a)
 {
     int w = (int)a->workers, busy = 0;
-    pool_open(w);
-    kit_say("%d workers each take a 10 s task; terminate() stops them now", w);
+    pool_open(w, false);
     for (int i = 0; i < w; i++)
-        submit(i, 10000, false);
+        submit(i, 10000);
     for (int i = 0; i < w; i++)     /* each worker takes one, and sleeps on it */
         busy += running(i, 10.0) != -1;
+    kit_say("%d of %d workers busy with a 10 s task: terminate()", busy, w);
     double t0 = kit_now();
-    bool ended = pool_end(SIGTERM);  /* SIGTERM: what Python's terminate() sends */
-    kit_expect(busy == w && ended, "%d busy workers stopped by SIGTERM in %.3f s, not 10 s; "
-               "%d unfinished tasks discarded", busy, kit_now() - t0, pool.queued - pool.settled);
+    bool ended = pool_end(SIGTERM); /* SIGTERM: what Python's terminate() sends */
+    kit_expect(busy == w && ended, "all stopped by SIGTERM in %.3f s; %d unfinished tasks "
+               "discarded", kit_now() - t0, pool.queued - pool.settled);
 }
 
 static void kill_part(const struct kit_args *a)
 {
-    int w = (int)a->workers, n = (int)a->count, victim = n / 2;
-    pool_open(w);
-    kit_say("%d workers, %d tasks; the worker in task %d gets SIGKILL", w, n, victim);
+    int n = (int)a->count, victim = n / 2, right = 0;
+    pool_open((int)a->workers, true);
     for (int i = 0; i < n; i++)     /* the victim's task would take 10 s */
-        submit(i, i == victim ? 10000 : pace_ms(200), true);
+        submit(i, i == victim ? 10000 : pace_ms(200));
     int k = running(victim, 10.0);
     pid_t old = k >= 0 ? pool.pid[k] : 0;
     if (k >= 0) {
@@ -385,12 +347,10 @@ static void kill_part(const struct kit_args *a)
         kit_say("Python's Pool would now wait for ever (CPython issue #96062); ours:");
     }
     bool finished = wait_for(-1, 30.0);
-    int right = 0;
     for (int i = 0; i < n; i++)
         right += pool.out[i].done && pool.out[i].value == job(i);
-    kit_expect(k >= 0 && finished, "every task accounted for; nothing hangs");
-    kit_expect(pool.lost == 1 && pool.out[victim].lost, "task %d reported lost, %d lost in all",
-               victim, pool.lost);
+    kit_expect(k >= 0 && finished && pool.lost == 1 && pool.out[victim].lost,
+               "nothing hangs: task %d reported lost, %d lost in all", victim, pool.lost);
     kit_expect(right == n - 1, "the other %d tasks returned %d right results", n - 1, right);
     kit_expect(k >= 0 && pool.pid[k] != old, "worker %d replaced: pid %ld -> %ld", k + 1,
                (long)old, k >= 0 ? (long)pool.pid[k] : 0L);
@@ -398,13 +358,13 @@ static void kill_part(const struct kit_args *a)
 }
 
 static const struct kit_part parts[] = {
-    {"map", "pool.map(job, range(n)): results in input order, from reused workers", map_part, true},
-    {"apply", "apply(), apply_async() + res.get(timeout): TimeoutError, the pool carries on",
+    {"map", "pool.map(f, range(n)): input order, from reused workers", map_part, true},
+    {"apply", "apply_async() + res.get(timeout), apply(): TimeoutError, the pool works on",
      apply_part, true},
-    {"imap", "pool.imap_unordered(): each result the moment it arrives", imap_part, true},
+    {"imap", "pool.imap_unordered(f, range(n)): each result as it arrives", imap_part, true},
     {"terminate", "pool.terminate(): busy workers stopped at once", terminate_part, true},
-    {"kill-worker", "beyond Python: a worker SIGKILLed mid-task, reported and replaced",
-     kill_part, true},
+    {"kill-worker", "beyond Python: a worker SIGKILLed mid-task, reported, replaced", kill_part,
+     true},
     {0}};
 
 int main(int argc, char *argv[])
@@ -413,10 +373,9 @@ int main(int argc, char *argv[])
     const struct kit_lesson lesson = {
         .name = "lesson03", .title = "Pool 进程池",
         .idea = "a few worker processes, forked once, serve many tasks (进程的复用)",
-        .python = "with Pool(4) as pool: pool.map(f, range(10)); pool.apply_async(f, (20,))"
-                  "   (note 003)",
-        .mechanism = "fork() the workers once; one task pipe, one result pipe, records <= PIPE_BUF"
-                     "\n(atomic); a life pipe per worker hangs up in poll() when it dies",
+        .python = "with Pool(processes=4) as pool: pool.map(f, range(10))   (note 003)",
+        .mechanism = "fork() the workers once; one task pipe, one result pipe, records <= "
+                     "PIPE_BUF;\na life pipe per worker hangs up in poll() when the worker dies",
         .watch = "the same pids serve every task; get(timeout) gives up, the pool works on;\n"
                  "a SIGKILLed worker's task reported lost and the worker replaced",
         .parts = parts, .show_ms = true,
