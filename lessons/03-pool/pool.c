@@ -33,8 +33,9 @@
 enum { MAX_WORKERS = 64, MAX_TASKS = 1000, WINDOW = 64, READ_END = 0, WRITE_END = 1, IDLE = -1 };
 
 /* The two records: fixed size, far below PIPE_BUF (4096 bytes on Linux). */
-struct task { int32_t id, sleep_ms; int64_t x; };   /* sleep_ms stands for real work */
+struct task { int64_t x, sleep_ms; int32_t id, say; };  /* sleep_ms stands for real work */
 struct result { int32_t id, pid; int64_t value; };  /* pid: the worker that ran it */
+struct outcome { int64_t value; pid_t pid; bool done, lost; };
 
 /* The pool lives at file scope: a worker, forked from the parent, starts with
  * its own copy of all of it, the pipe descriptors included. */
@@ -43,9 +44,9 @@ static struct pool {
     pid_t pid[MAX_WORKERS];
     int life[MAX_WORKERS];      /* the parent's read end of each worker's life pipe */
     int queued, sent, settled, lost;
-    bool say, echo;             /* workers print each answer; imap: the parent prints each */
+    bool say, echo;             /* the worker prints each answer; the parent does (imap) */
     struct task task[MAX_TASKS];
-    struct { int64_t value; pid_t pid; bool done, lost; } out[MAX_TASKS];
+    struct outcome out[MAX_TASKS];
 } pool;
 static _Atomic int *slot;       /* shared memory (lesson 04): the task each worker runs */
 
@@ -70,7 +71,7 @@ static void worker(int k)
         atomic_store(&slot[k], t.id);   /* if we die now, the parent knows what was lost */
         kit_sleep(t.sleep_ms / 1000.0);
         struct result r = {.id = t.id, .pid = getpid(), .value = job(t.x)};
-        if (pool.say)
+        if (t.say)
             kit_say("job(%lld) = %lld", (long long)t.x, (long long)r.value);
         if (write(pool.results[WRITE_END], &r, sizeof r) != sizeof r)   /* atomic */
             kit_die("write");
@@ -90,9 +91,9 @@ static void start_worker(int k)
         kit_die("close");
 }
 
-static void pool_open(int n, bool say)
+static void pool_open(int n)
 {
-    pool = (struct pool){.n = n, .say = say};
+    pool = (struct pool){.n = n};
     if (pipe(pool.tasks) == -1 || pipe(pool.results) == -1)
         kit_die("pipe");
     slot = kit_shared_alloc(MAX_WORKERS * sizeof *slot);
@@ -107,31 +108,26 @@ static int submit(int64_t x, int sleep_ms)
 {
     if (pool.queued == MAX_TASKS)
         kit_fail("more than %d tasks", MAX_TASKS);
-    pool.task[pool.queued] = (struct task){.id = pool.queued, .sleep_ms = sleep_ms, .x = x};
+    pool.task[pool.queued] = (struct task){.x = x, .sleep_ms = sleep_ms, .id = pool.queued,
+                                         .say = pool.say};
     return pool.queued++;
 }
 
-/* Reads every result already in the pipe (poll, timeout 0). Only the parent
- * reads it, in whole records, so none arrives in pieces. */
+/* Reads every result already in the pipe (poll, timeout 0: no waiting).
+ * Only the parent reads it, a whole record at a time: none comes in pieces. */
 static void drain(void)
 {
     struct pollfd fd = {.fd = pool.results[READ_END], .events = POLLIN};
     while (poll(&fd, 1, 0) == 1) {
-        struct result r[PIPE_BUF / sizeof(struct result)];
-        ssize_t got = read(pool.results[READ_END], r, sizeof r);
-        if (got <= 0 || got % sizeof *r != 0)
+        struct result r;
+        if (read(pool.results[READ_END], &r, sizeof r) != sizeof r)
             kit_die("read");
-        for (size_t i = 0; i < (size_t)got / sizeof *r; i++) {
-            int id = r[i].id;
-            if (id < 0 || id >= pool.queued || pool.out[id].done)
-                kit_fail("a result for task %d, which is not waiting for one", id);
-            pool.out[id].value = r[i].value;
-            pool.out[id].pid = r[i].pid;
-            pool.out[id].done = true;
-            pool.settled++;
-            if (pool.echo)
-                kit_say("next() = %lld: f(%d), from pid %d", (long long)r[i].value, id, r[i].pid);
-        }
+        if (r.id < 0 || r.id >= pool.queued || pool.out[r.id].done)
+            kit_fail("a result for task %d, which is not waiting for one", r.id);
+        pool.out[r.id] = (struct outcome){.value = r.value, .pid = r.pid, .done = true};
+        pool.settled++;
+        if (pool.echo)
+            kit_say("next() = %lld: f(%d), from pid %d", (long long)r.value, r.id, r.pid);
     }
 }
 
@@ -218,10 +214,8 @@ static bool pool_end(int sig)
     for (int k = 0; k < pool.n; k++) {
         int s;
         char text[64];
-        if (!kit_join(pool.pid[k], &s, 5.0)) {
-            kit_warn("watchdog: worker %d still there after 5 s: SIGKILL", k + 1);
+        if (!kit_join(pool.pid[k], &s, 5.0))  /* the watchdog: "killed by signal 9" below */
             kit_kill_join(pool.pid[k], &s);
-        }
         as_told &= sig ? WIFSIGNALED(s) && WTERMSIG(s) == sig : WIFEXITED(s) && !WEXITSTATUS(s);
         kit_say("%s: worker %d (pid %ld) %s", sig ? "terminate" : "join", k + 1,
                 (long)pool.pid[k], kit_status_str(s, text, sizeof text));
@@ -246,7 +240,8 @@ static int pace_ms(int ms) { return kit_quick() ? 0 : ms; }
 static void map_part(const struct kit_args *a)
 {
     int w = (int)a->workers, n = (int)a->count, ran[MAX_WORKERS] = {0}, by_pool = 0, users = 0;
-    pool_open(w, true);
+    pool_open(w);
+    pool.say = true;
     for (int i = 0; i < n; i++)
         submit(i, pace_ms(200));    /* the notes' job sleeps 1 s */
     wait_for(-1, -1);
@@ -270,12 +265,22 @@ static void map_part(const struct kit_args *a)
                by_pool, n, w);
     if (w > 1 && users == 1)
         kit_say("one worker took every task: sharing not shown this run (a busy machine)");
+    pool.say = false;
+    pool.echo = true;
+    kit_say("for i in pool.imap_unordered(f, range(%d)): print(i)", n);
+    for (int i = 0; i < n; i++)     /* the notes' random.random() * 3 s, fixed and shorter */
+        submit(i, pace_ms(100 * (i * 7 % 10 + 1)));
+    wait_for(-1, -1);
+    int arrived = 0;
+    for (int i = n; i < 2 * n; i++)
+        arrived += pool.out[i].done && pool.out[i].value == job(i - n);
+    kit_expect(arrived == n, "imap_unordered: %d of %d results, each once and right", arrived, n);
     close_join();
 }
 
 static void apply_part(const struct kit_args *a)
 {
-    pool_open((int)a->workers, false);
+    pool_open((int)a->workers);
     int id = submit(20, 0);
     kit_say("res = apply_async(f, (20,)) returned handle %d at once", id);
     bool got = wait_for(id, 1.0);
@@ -302,66 +307,53 @@ static void apply_part(const struct kit_args *a)
     close_join();
 }
 
-static void imap_part(const struct kit_args *a)
-{
-    int n = (int)a->count, right = 0;
-    pool_open((int)a->workers, false);
-    for (int i = 0; i < n; i++)     /* the notes' random.random() * 3 s, fixed and shorter */
-        submit(i, pace_ms(60 * (i * 7 % 10 + 1)));
-    pool.echo = true;
-    wait_for(-1, -1);
-    for (int i = 0; i < n; i++)
-        right += pool.out[i].done && pool.out[i].value == job(i);
-    kit_expect(right == n, "%d of %d results arrived, each once and right", right, n);
-    close_join();
-}
-
 static void terminate_part(const struct kit_args *a)
 {
-    int w = (int)a->workers, busy = 0;
-    pool_open(w, false);
+    int w = (int)a->workers;
+    pool_open(w);
     for (int i = 0; i < w; i++)
         submit(i, 10000);
     for (int i = 0; i < w; i++)     /* each worker takes one, and sleeps on it */
-        busy += running(i, 10.0) != -1;
-    kit_say("%d of %d workers busy with a 10 s task: terminate()", busy, w);
+        if (running(i, 10.0) < 0)
+            kit_fail("task %d did not start within 10 s", i);
+    kit_say("all %d workers busy with a 10 s task: terminate()", w);
     double t0 = kit_now();
     bool ended = pool_end(SIGTERM); /* SIGTERM: what Python's terminate() sends */
-    kit_expect(busy == w && ended, "all stopped by SIGTERM in %.3f s; %d unfinished tasks "
-               "discarded", kit_now() - t0, pool.queued - pool.settled);
+    kit_expect(ended, "all %d stopped by SIGTERM in %.3f s; %d unfinished tasks discarded", w,
+               kit_now() - t0, pool.queued - pool.settled);
 }
 
 static void kill_part(const struct kit_args *a)
 {
     int n = (int)a->count, victim = n / 2, right = 0;
-    pool_open((int)a->workers, true);
+    pool_open((int)a->workers);
+    pool.say = true;
     for (int i = 0; i < n; i++)     /* the victim's task would take 10 s */
         submit(i, i == victim ? 10000 : pace_ms(200));
     int k = running(victim, 10.0);
-    pid_t old = k >= 0 ? pool.pid[k] : 0;
-    if (k >= 0) {
-        kit_say("worker %d (pid %ld) is in task %d: kill -KILL %ld", k + 1, (long)old, victim,
-                (long)old);
-        if (kill(old, SIGKILL) == -1)
-            kit_die("kill");
-        kit_say("Python's Pool would now wait for ever (CPython issue #96062); ours:");
-    }
+    if (k < 0)
+        kit_fail("task %d did not start within 10 s", victim);
+    pid_t old = pool.pid[k];
+    kit_say("worker %d (pid %ld) is in task %d: kill -KILL %ld", k + 1, (long)old, victim,
+            (long)old);
+    if (kill(old, SIGKILL) == -1)
+        kit_die("kill");
+    kit_say("Python's Pool would now wait for ever (CPython issue #96062); ours:");
     bool finished = wait_for(-1, 30.0);
     for (int i = 0; i < n; i++)
         right += pool.out[i].done && pool.out[i].value == job(i);
-    kit_expect(k >= 0 && finished && pool.lost == 1 && pool.out[victim].lost,
+    kit_expect(finished && pool.lost == 1 && pool.out[victim].lost,
                "nothing hangs: task %d reported lost, %d lost in all", victim, pool.lost);
     kit_expect(right == n - 1, "the other %d tasks returned %d right results", n - 1, right);
-    kit_expect(k >= 0 && pool.pid[k] != old, "worker %d replaced: pid %ld -> %ld", k + 1,
-               (long)old, k >= 0 ? (long)pool.pid[k] : 0L);
+    kit_expect(pool.pid[k] != old, "worker %d replaced: pid %ld -> %ld", k + 1, (long)old,
+               (long)pool.pid[k]);
     close_join();
 }
 
 static const struct kit_part parts[] = {
-    {"map", "pool.map(f, range(n)): input order, from reused workers", map_part, true},
+    {"map", "pool.map(), then pool.imap_unordered(): reused workers", map_part, true},
     {"apply", "apply_async() + res.get(timeout), apply(): TimeoutError, the pool works on",
      apply_part, true},
-    {"imap", "pool.imap_unordered(f, range(n)): each result as it arrives", imap_part, true},
     {"terminate", "pool.terminate(): busy workers stopped at once", terminate_part, true},
     {"kill-worker", "beyond Python: a worker SIGKILLed mid-task, reported, replaced", kill_part,
      true},
@@ -369,8 +361,7 @@ static const struct kit_part parts[] = {
 
 int main(int argc, char *argv[])
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);  /* Pool(): one worker per CPU */
-    const struct kit_lesson lesson = {
+    static const struct kit_lesson lesson = {
         .name = "lesson03", .title = "Pool 进程池",
         .idea = "a few worker processes, forked once, serve many tasks (进程的复用)",
         .python = "with Pool(processes=4) as pool: pool.map(f, range(10))   (note 003)",
@@ -379,8 +370,7 @@ int main(int argc, char *argv[])
         .watch = "the same pids serve every task; get(timeout) gives up, the pool works on;\n"
                  "a SIGKILLed worker's task reported lost and the worker replaced",
         .parts = parts, .show_ms = true,
-        .workers = {"worker processes (default: one per CPU)",
-                    cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : cpus, 1, MAX_WORKERS, 0},
-        .count = {"tasks for map, imap and kill-worker", 10, 1, MAX_TASKS, 0}};
+        .workers = {"worker processes, the notes' Pool(processes=4)", 4, 1, MAX_WORKERS, 0},
+        .count = {"tasks for map, imap_unordered and kill-worker", 10, 1, MAX_TASKS / 2, 0}};
     return kit_main(&lesson, argc, argv);
 }
