@@ -22,7 +22,6 @@
 #include "kit.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,8 +40,8 @@ struct outcome { int64_t value; pid_t pid; bool done, lost; };
  * its own copy of all of it, the pipe descriptors included. */
 static struct pool {
     int n, tasks[2], results[2];
-    pid_t pid[MAX_WORKERS];
-    int life[MAX_WORKERS];      /* the parent's read end of each worker's life pipe */
+    pid_t pid[MAX_WORKERS];     /* and the parent's read end of each one's life pipe: */
+    int life[MAX_WORKERS];
     int queued, sent, settled, lost;
     bool say, echo;             /* the worker prints each answer; the parent does (imap) */
     struct task task[MAX_TASKS];
@@ -97,8 +96,7 @@ static void pool_open(int n)
     if (pipe(pool.tasks) == -1 || pipe(pool.results) == -1)
         kit_die("pipe");
     slot = kit_shared_alloc(MAX_WORKERS * sizeof *slot);
-    for (int k = 0; k < n; k++)
-        pool.life[k] = -1;
+    memset(pool.life, -1, sizeof pool.life);   /* -1: no pipe yet (every byte 0xff) */
     for (int k = 0; k < n; k++)
         start_worker(k);
 }
@@ -106,8 +104,6 @@ static void pool_open(int n)
 /* apply_async(): queue a task, return its handle (the id) at once. */
 static int submit(int64_t x, int sleep_ms)
 {
-    if (pool.queued == MAX_TASKS)
-        kit_fail("more than %d tasks", MAX_TASKS);
     pool.task[pool.queued] = (struct task){.x = x, .sleep_ms = sleep_ms, .id = pool.queued,
                                          .say = pool.say};
     return pool.queued++;
@@ -202,8 +198,8 @@ static int running(int id, double seconds)
 
 /* close() + join() (sig 0): the task pipe's last write end closes, so each
  * worker reads end of file once the pipe is empty and exits 0. terminate()
- * (sig SIGTERM): each killed first, busy or not. true: each ended so. */
-static bool pool_end(int sig)
+ * (sig SIGTERM): each killed first, busy or not. */
+static void pool_end(int sig)
 {
     for (int k = 0; k < pool.n && sig; k++)   /* first, or an idle one could exit 0 on EOF */
         if (kill(pool.pid[k], sig) == -1)
@@ -226,12 +222,8 @@ static bool pool_end(int sig)
         close(pool.results[WRITE_END]) == -1)
         kit_die("close");
     kit_shared_free(slot, MAX_WORKERS * sizeof *slot);
-    return as_told;
-}
-
-static void close_join(void)
-{
-    kit_expect(pool_end(0), "close(); join(): all %d workers exited with status 0", pool.n);
+    kit_expect(as_told, "%s: all %d workers %s", sig ? "terminate()" : "close(); join()", pool.n,
+               sig ? "killed by SIGTERM" : "exited with status 0");
 }
 
 /* ---- the parts -------------------------------------------------------------- */
@@ -275,52 +267,37 @@ static void map_part(const struct kit_args *a)
     for (int i = n; i < 2 * n; i++)
         arrived += pool.out[i].done && pool.out[i].value == job(i - n);
     kit_expect(arrived == n, "imap_unordered: %d of %d results, each once and right", arrived, n);
-    close_join();
+    pool_end(0);
 }
 
+/* The rest of the notes' script: apply_async, get(timeout), and the end of
+ * the with-block, which calls terminate(). */
 static void apply_part(const struct kit_args *a)
 {
     pool_open((int)a->workers);
     int id = submit(20, 0);
-    kit_say("res = apply_async(f, (20,)) returned handle %d at once", id);
+    kit_say("res = pool.apply_async(f, (20,)) returned handle %d at once", id);
     bool got = wait_for(id, 1.0);
     kit_expect(got && pool.out[id].value == 400, "res.get(timeout=1) = %lld",
                (long long)pool.out[id].value);
-    double nap = a->quick ? 0.15 : 1.5, patience = a->quick ? 0.05 : 0.5, t0 = kit_now();
-    int sleeper = submit(7, (int)(nap * 1000));
-    kit_say("res = apply_async(sleep %.2f s, then f(7)): the notes' time.sleep(10)", nap);
+    double patience = a->quick ? 0.05 : 1.0, t0 = kit_now();
+    int sleeper = submit(10, 10000);
+    kit_say("res = pool.apply_async(time.sleep, (10,))");
     got = wait_for(sleeper, patience);
     double waited = kit_now() - t0;
-    if (got)                /* only if this process was held up for longer than the nap */
-        kit_say("the result came first: TimeoutError not shown this run (a busy machine)");
-    else
-        kit_expect(waited >= patience, "res.get(timeout=%.2f) gave up after %.2f s: "
-                   "TimeoutError", patience, waited);
-    kit_say("\"For the moment, the pool remains available for more work\":");
+    kit_expect(!got && waited >= patience, "res.get(timeout=%.2f) gave up after %.2f s: "
+               "TimeoutError (\"We lacked patience\")", patience, waited);
     id = submit(6, 0);
     wait_for(id, -1);       /* apply() = apply_async() + get() */
-    kit_expect(pool.out[id].value == 36, "apply(f, (6,)) = %lld", (long long)pool.out[id].value);
-    wait_for(sleeper, -1);
-    waited = kit_now() - t0;
-    kit_expect(pool.out[sleeper].value == 49 && waited >= nap, "res.get() with no timeout = "
-               "%lld, %.2f s after apply_async", (long long)pool.out[sleeper].value, waited);
-    close_join();
-}
-
-static void terminate_part(const struct kit_args *a)
-{
-    int w = (int)a->workers;
-    pool_open(w);
-    for (int i = 0; i < w; i++)
-        submit(i, 10000);
-    for (int i = 0; i < w; i++)     /* each worker takes one, and sleeps on it */
-        if (running(i, 10.0) < 0)
-            kit_fail("task %d did not start within 10 s", i);
-    kit_say("all %d workers busy with a 10 s task: terminate()", w);
-    double t0 = kit_now();
-    bool ended = pool_end(SIGTERM); /* SIGTERM: what Python's terminate() sends */
-    kit_expect(ended, "all %d stopped by SIGTERM in %.3f s; %d unfinished tasks discarded", w,
-               kit_now() - t0, pool.queued - pool.settled);
+    kit_expect(pool.out[id].value == 36, "the pool remains available: apply(f, (6,)) = %lld",
+               (long long)pool.out[id].value);
+    if (running(sleeper, 10.0) < 0)
+        kit_fail("the 10 s task did not start within 10 s");
+    kit_say("the with-block ends: pool.terminate(), one worker still in time.sleep(10)");
+    t0 = kit_now();
+    pool_end(SIGTERM);      /* SIGTERM: what Python's terminate() sends */
+    kit_say("terminate() took %.3f s; %d unfinished task discarded", kit_now() - t0,
+            pool.queued - pool.settled);
 }
 
 static void kill_part(const struct kit_args *a)
@@ -347,14 +324,12 @@ static void kill_part(const struct kit_args *a)
     kit_expect(right == n - 1, "the other %d tasks returned %d right results", n - 1, right);
     kit_expect(pool.pid[k] != old, "worker %d replaced: pid %ld -> %ld", k + 1, (long)old,
                (long)pool.pid[k]);
-    close_join();
+    pool_end(0);
 }
 
 static const struct kit_part parts[] = {
     {"map", "pool.map(), then pool.imap_unordered(): reused workers", map_part, true},
-    {"apply", "apply_async() + res.get(timeout), apply(): TimeoutError, the pool works on",
-     apply_part, true},
-    {"terminate", "pool.terminate(): busy workers stopped at once", terminate_part, true},
+    {"apply", "apply_async(), res.get(timeout), apply(), then terminate()", apply_part, true},
     {"kill-worker", "beyond Python: a worker SIGKILLed mid-task, reported, replaced", kill_part,
      true},
     {0}};
