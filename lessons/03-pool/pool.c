@@ -1,22 +1,21 @@
 /* pool.c - a process pool built from fork and pipes, and a worker that dies
  *
- * Python (notes 001, 002, 003):
+ * Python (note 003; Pool also in notes 001, 002):
  *     with Pool(processes=4) as pool:
  *         print(pool.map(f, range(10)))                # [0, 1, 4, ..., 81]
  *         res = pool.apply_async(f, (20,)); print(res.get(timeout=1))   # 400
  *         for i in pool.imap_unordered(f, range(10)): print(i)
- * C: the parent forks the workers once (进程池: processes are reused, not made
- *    per task). Tasks go out through ONE pipe that every worker reads; results
- *    come back through ONE pipe that every worker writes. A write of at most
- *    PIPE_BUF bytes to a pipe is atomic, so small fixed-size records from
- *    several writers never mix. Each worker also holds the write end of its own
- *    "life pipe": when it dies, however, the kernel closes it and poll() in the
- *    parent sees the pipe hang up.
- * Usage: ./lesson03 [-q] [-w N] [-n N] [--map] [--apply] [--imap] [--terminate] [--kill-worker]
+ * C: the workers are forked once and reused (进程池). Tasks go out through ONE
+ *    pipe that every worker reads, results come back through ONE pipe that
+ *    every worker writes: a write of at most PIPE_BUF bytes is atomic, so small
+ *    fixed-size records never mix. Each worker holds the write end of its own
+ *    "life pipe"; when it dies, however, the kernel closes it and poll() in
+ *    the parent sees the pipe hang up.
+ * Usage: ./lesson03 [-q] [-w N] [-n N] [--map] [--apply] [--kill-worker]
  * Watch for: the same few pids serving every task; get(timeout) giving up while
  * the pool carries on; a SIGKILLed worker's task reported lost and the worker
  * replaced (Python's Pool hangs there).
- * Try next: ./lesson03 --kill-worker -w 1; speed: bench/granularity.c.
+ * Try next: ./lesson03 --kill-worker -w 1; the speed: bench/granularity.c.
  * Compare with lesson 02 (the queue a pool is built on) and lesson 01 (fork).
  */
 #include "kit.h"
@@ -29,10 +28,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { MAX_WORKERS = 64, MAX_TASKS = 1000, WINDOW = 64, READ_END = 0, WRITE_END = 1, IDLE = -1 };
+enum { MAX_WORKERS = 64, MAX_TASKS = 256, WINDOW = 64, READ_END = 0, WRITE_END = 1, IDLE = -1 };
 
 /* The two records: fixed size, far below PIPE_BUF (4096 bytes on Linux). */
-struct task { int64_t x, sleep_ms; int32_t id, say; };  /* sleep_ms stands for real work */
+struct task { int32_t id, x, sleep_ms, say; };      /* sleep_ms stands for real work */
 struct result { int32_t id, pid; int64_t value; };  /* pid: the worker that ran it */
 struct outcome { int64_t value; pid_t pid; bool done, lost; };
 
@@ -49,7 +48,7 @@ static struct pool {
 } pool;
 static _Atomic int *slot;       /* shared memory (lesson 04): the task each worker runs */
 
-static int64_t job(int64_t x) { return x * x; }   /* the notes' f(x) */
+static int64_t f(int64_t x) { return x * x; }     /* the notes' f(x) */
 
 static void worker(int k)
 {
@@ -69,9 +68,9 @@ static void worker(int k)
             kit_die("read");
         atomic_store(&slot[k], t.id);   /* if we die now, the parent knows what was lost */
         kit_sleep(t.sleep_ms / 1000.0);
-        struct result r = {.id = t.id, .pid = getpid(), .value = job(t.x)};
+        struct result r = {.id = t.id, .pid = getpid(), .value = f(t.x)};
         if (t.say)
-            kit_say("job(%lld) = %lld", (long long)t.x, (long long)r.value);
+            kit_say("f(%d) = %lld", t.x, (long long)r.value);
         if (write(pool.results[WRITE_END], &r, sizeof r) != sizeof r)   /* atomic */
             kit_die("write");
         atomic_store(&slot[k], IDLE);
@@ -102,10 +101,9 @@ static void pool_open(int n)
 }
 
 /* apply_async(): queue a task, return its handle (the id) at once. */
-static int submit(int64_t x, int sleep_ms)
+static int submit(int x, int sleep_ms)
 {
-    pool.task[pool.queued] = (struct task){.x = x, .sleep_ms = sleep_ms, .id = pool.queued,
-                                         .say = pool.say};
+    pool.task[pool.queued] = (struct task){pool.queued, x, sleep_ms, pool.say};
     return pool.queued++;
 }
 
@@ -131,18 +129,17 @@ static void drain(void)
 static void worker_died(int k)
 {
     drain();                /* a result it wrote just before it died is in the pipe */
-    int status;
+    int status, id = atomic_load(&slot[k]);
     if (!kit_join(pool.pid[k], &status, 5.0))   /* it is exiting: a moment at most */
         kit_kill_join(pool.pid[k], &status);
     char text[64];
     kit_warn("worker %d (pid %ld) %s", k + 1, (long)pool.pid[k],
              kit_status_str(status, text, sizeof text));
-    int id = atomic_load(&slot[k]);
     if (id != IDLE && !pool.out[id].done) {
         pool.out[id].lost = true;
         pool.settled++;
         pool.lost++;
-        kit_warn("task %d, f(%lld), died with it: reported lost", id, (long long)pool.task[id].x);
+        kit_warn("task %d, f(%d), died with it: reported lost", id, pool.task[id].x);
     }
     if (close(pool.life[k]) == -1)
         kit_die("close");
@@ -151,22 +148,20 @@ static void worker_died(int k)
     kit_say("started worker %d (pid %ld) in its place", k + 1, (long)pool.pid[k]);
 }
 
-/* res.get(timeout): sends tasks and poll()s for results and for life pipes
- * hanging up, until task `id` (-1: every task) is done or lost. false: the
+/* res.get(timeout): sends tasks, poll()s for results and for life pipes that
+ * hang up, until task `id` (-1: every task) is done or lost. false: the
  * timeout (seconds; < 0: none) came first. */
 static bool wait_for(int id, double seconds)
 {
     double deadline = kit_now() + seconds;
     while (id >= 0 ? !pool.out[id].done && !pool.out[id].lost : pool.settled < pool.queued) {
-        /* At most WINDOW tasks in flight: neither pipe ever holds more than a
-         * few KiB of its 64, so this write() never blocks while the workers
-         * block writing results to a full pipe. */
-        while (pool.sent < pool.queued && pool.sent - pool.settled < WINDOW) {
+        /* At most WINDOW tasks in flight: neither pipe ever holds more than
+         * a few KiB, so this write() never blocks while the workers block
+         * writing results to a full pipe. */
+        for (; pool.sent < pool.queued && pool.sent - pool.settled < WINDOW; pool.sent++)
             if (write(pool.tasks[WRITE_END], &pool.task[pool.sent], sizeof(struct task)) !=
                 sizeof(struct task))
                 kit_die("write");
-            pool.sent++;
-        }
         double left = deadline - kit_now();
         if (seconds >= 0 && left <= 0)
             return false;
@@ -185,20 +180,20 @@ static bool wait_for(int id, double seconds)
     return true;
 }
 
-/* The worker running task `id`, or -1 after `seconds`. Short turns: a task
+/* The worker running task `id`; kit_fail after 10 s. Short turns: a task
  * that starts makes no event to wake poll(). */
-static int running(int id, double seconds)
+static int running(int id)
 {
-    for (double deadline = kit_now() + seconds; kit_now() < deadline; wait_for(id, 0.002))
+    for (double deadline = kit_now() + 10; kit_now() < deadline; wait_for(id, 0.002))
         for (int k = 0; k < pool.n; k++)
             if (atomic_load(&slot[k]) == id)
                 return k;
-    return -1;
+    kit_fail("task %d did not start within 10 s", id);
 }
 
 /* close() + join() (sig 0): the task pipe's last write end closes, so each
- * worker reads end of file once the pipe is empty and exits 0. terminate()
- * (sig SIGTERM): each killed first, busy or not. */
+ * worker reads end of file once the pipe is empty, and exits 0.
+ * terminate() (sig SIGTERM): each is killed first, busy or not. */
 static void pool_end(int sig)
 {
     for (int k = 0; k < pool.n && sig; k++)   /* first, or an idle one could exit 0 on EOF */
@@ -240,7 +235,7 @@ static void map_part(const struct kit_args *a)
     char list[80] = "";
     bool right = true;
     for (int i = 0; i < n; i++) {
-        right &= pool.out[i].done && pool.out[i].value == job(i);
+        right &= pool.out[i].done && pool.out[i].value == f(i);
         if (i < 10)
             snprintf(list + strlen(list), sizeof list - strlen(list), ", %lld",
                      (long long)pool.out[i].value);
@@ -265,7 +260,7 @@ static void map_part(const struct kit_args *a)
     wait_for(-1, -1);
     int arrived = 0;
     for (int i = n; i < 2 * n; i++)
-        arrived += pool.out[i].done && pool.out[i].value == job(i - n);
+        arrived += pool.out[i].done && pool.out[i].value == f(i - n);
     kit_expect(arrived == n, "imap_unordered: %d of %d results, each once and right", arrived, n);
     pool_end(0);
 }
@@ -291,9 +286,8 @@ static void apply_part(const struct kit_args *a)
     wait_for(id, -1);       /* apply() = apply_async() + get() */
     kit_expect(pool.out[id].value == 36, "the pool remains available: apply(f, (6,)) = %lld",
                (long long)pool.out[id].value);
-    if (running(sleeper, 10.0) < 0)
-        kit_fail("the 10 s task did not start within 10 s");
-    kit_say("the with-block ends: pool.terminate(), one worker still in time.sleep(10)");
+    int k = running(sleeper);
+    kit_say("the with-block ends: pool.terminate(), worker %d still in time.sleep(10)", k + 1);
     t0 = kit_now();
     pool_end(SIGTERM);      /* SIGTERM: what Python's terminate() sends */
     kit_say("terminate() took %.3f s; %d unfinished task discarded", kit_now() - t0,
@@ -307,9 +301,7 @@ static void kill_part(const struct kit_args *a)
     pool.say = true;
     for (int i = 0; i < n; i++)     /* the victim's task would take 10 s */
         submit(i, i == victim ? 10000 : pace_ms(200));
-    int k = running(victim, 10.0);
-    if (k < 0)
-        kit_fail("task %d did not start within 10 s", victim);
+    int k = running(victim);
     pid_t old = pool.pid[k];
     kit_say("worker %d (pid %ld) is in task %d: kill -KILL %ld", k + 1, (long)old, victim,
             (long)old);
@@ -318,7 +310,7 @@ static void kill_part(const struct kit_args *a)
     kit_say("Python's Pool would now wait for ever (CPython issue #96062); ours:");
     bool finished = wait_for(-1, 30.0);
     for (int i = 0; i < n; i++)
-        right += pool.out[i].done && pool.out[i].value == job(i);
+        right += pool.out[i].done && pool.out[i].value == f(i);
     kit_expect(finished && pool.lost == 1 && pool.out[victim].lost,
                "nothing hangs: task %d reported lost, %d lost in all", victim, pool.lost);
     kit_expect(right == n - 1, "the other %d tasks returned %d right results", n - 1, right);
