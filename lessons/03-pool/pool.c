@@ -108,7 +108,7 @@ static void drain(void)
         pool.out[r.id] = (struct outcome){.value = r.value, .pid = r.pid, .done = true};
         pool.settled++;
         if (pool.echo)
-            kit_say("next() = %lld: f(%d), from pid %d", (long long)r.value, r.id, r.pid);
+            kit_say("next() = %lld, from pid %d", (long long)r.value, r.pid);
     }
 }
 
