@@ -204,7 +204,7 @@ static void map_part(const struct kit_args *a)
     int w = (int)a->workers, n = (int)a->count, by_pool = 0, right = 0;
     pool_open(w);
     for (int i = 0; i < n; i++)
-        submit(i, kit_quick() ? 0 : 200);   /* the notes' job sleeps 1 s */
+        submit(i, kit_quick() ? 0 : 200);   /* note 002: worker(msg) sleeps 2 s */
     wait_for(-1, -1);       /* map() returns when every task is back */
     char list[80] = "";
     for (int i = 0; i < n && i < 10; i++)   /* out[] is indexed by task: input order */
@@ -221,7 +221,7 @@ static void map_part(const struct kit_args *a)
     kit_expect(by_pool == n, "%d of %d tasks ran in the pool's %d processes: not one per task",
                by_pool, n, w);
     pool.echo = true;       /* imap_unordered: each result printed as it arrives */
-    for (int i = 0; i < n; i++)     /* the notes' random.random() * 3 s, fixed and shorter */
+    for (int i = 0; i < n; i++)     /* note 000: random.random() * 3 s; fixed, shorter */
         submit(i, kit_quick() ? 0 : 100 * (i * 7 % 10 + 1));
     wait_for(-1, -1);
     for (int i = 0; i < 2 * n; i++)
