@@ -226,7 +226,7 @@ static void notes_program(int to_send)    /* SIGINTs it sends itself (0: you pre
     got[SIGINT] = got[SIGALRM] = 0;
     arm(interactive ? (double)patience : 5 * unit());    /* the notes' alarm(5) */
     for (int sent = 0; got[SIGALRM] == 0 || sent < to_send;) {
-        kit_say(interactive ? "Waiting for a signal: press Ctrl-C (the alarm ends me in %ld s)"
+        kit_say(interactive ? "Waiting for a signal: press Ctrl-C (the notes' alarm: %ld s)"
                             : "Waiting for a signal", patience);
         if (sent < to_send) {
             kit_say("kill(0, SIGINT): what Ctrl-C does, to my whole process group");
