@@ -251,8 +251,8 @@ static int wait_through_alarm(bool restart)
      * that must end in EINTR; a miss is the signal landing just before. */
     bool struck = !early && alarms == 1 && (restart || eintr);
     if (struck)
-        kit_say("reaped after %.2f s; the handler ran at %.2f s%s", kit_now() - t0,
-                unit(), restart && !eintr ? ", SA_RESTART restarted it" : "");
+        kit_say("reaped after %.2f s (the alarm was due at %.2f s)%s", kit_now() - t0,
+                unit(), restart && !eintr ? ", waitpid() restarted" : "");
     return struck ? eintr : -1;
 }
 

@@ -52,7 +52,7 @@ Test(lesson12, eintr_without_sa_restart_none_with_it)
     assert_run(r, 0);
     assert_says(r, "waitpid() = -1 with EINTR after");
     assert_says(r, "ok   without SA_RESTART waitpid() failed with EINTR");
-    assert_says(r, "SA_RESTART restarted it");
+    assert_says(r, "s), waitpid() restarted");
     assert_says(r, "ok   with SA_RESTART no EINTR: the kernel restarted waitpid()");
     cr_assert_eq(count_of(r.out, "with EINTR after"), 1, "%s", r.out);   /* none with it */
     run_free(&r);
