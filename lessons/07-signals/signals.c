@@ -2,103 +2,59 @@
  *
  * Python (note 002):
  *     os.kill(pid, signal.SIGKILL); signal.alarm(3); time.sleep(2); signal.alarm(5); signal.pause()
- *     signal.signal(SIGALRM, SIG_IGN); signal.signal(SIGINT, SIG_DFL)
- *     def handler(sig, frame): print("就不结束")        # Ctrl-C: "I just won't quit"
- * C: kill() posts a signal; the kernel runs the receiver's handler between
- *    two of its instructions, whatever it was doing. So a handler only sets a
- *    volatile sig_atomic_t flag, and the program blocks a signal
- *    (sigprocmask) until it is ready, then waits with sigsuspend, which
- *    unblocks and sleeps in one step. Standard signals do not queue: twelve
- *    SIGCHLDs can arrive as one.
- *
- * Usage: ./lesson07 [-q] [-w N] [-n N] [--interactive] [--patience SEC]
- *
- * Watch for: SIGKILL ending a child that ignores SIGTERM; a pause() woken
- * only by a watchdog; the alarm at 7 units, not 3; one SIGCHLD for twelve
- * children, all reaped; EINTR, then none (SA_RESTART); "就不结束".
- * Try next: ./lesson07 --interactive, then press Ctrl-C twice.
- * Compare with lesson 01 (waitpid) and lesson 06 (SIGPIPE, EPIPE).
+ *     signal.signal(SIGALRM, SIG_IGN); signal.signal(SIGALRM, SIG_DFL)
+ *     def handler(sig, frame): print("就不结束")    # every Ctrl-C: "I just won't quit"
+ * C: kill() posts a signal; the kernel runs the receiver's handler between two
+ *    of its instructions. So a handler only sets a volatile sig_atomic_t flag;
+ *    the program blocks the signal (sigprocmask) until it is ready, then waits
+ *    with sigsuspend, which unblocks and sleeps in one step.
+ * Usage: ./lesson07 [-q] [-n N] [--list] [--part N] [--interactive] [--patience SEC]
+ * Watch for: SIGKILL ending a child that ignores SIGTERM; a pause() woken only
+ * by a watchdog; the alarm at 7 units, not 3; "就不结束" for every SIGINT while
+ * the helpers in the same group die of it.
+ * Try next: ./lesson07 --interactive, and press Ctrl-C as often as you like.
+ * Compare with lessons 12 (SIGCHLD, EINTR), 01 (waitpid) and 06 (SIGPIPE).
  */
-#include "legacy.h"
+#include "kit.h"
 
 #include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: lesson07 [options]\n"
-    "Signals: kill, handlers, SIG_IGN/SIG_DFL, alarm, sigsuspend, SIGCHLD, EINTR, Ctrl-C.\n"
-    "By default the lesson drives itself: it sends every signal, the SIGINTs too.\n"
-    "      --interactive  part 7 waits for YOU to press Ctrl-C (twice) at the terminal\n"
-    "      --patience SEC how long --interactive waits for each Ctrl-C (1..600, default 30)\n"
-    "  -h, --help         show this help and exit\n"
-    "  -q, --quick        no pacing, short timers: well under a second\n"
-    "  -w, --workers N    children exiting at once in the SIGCHLD part (2..64, default 12)\n"
-    "  -n, --count N      helper children that Ctrl-C reaches in part 7 (1..8, default 2)\n";
+enum { MAX_HELPERS = 8, SELF_SENT = 2, STUBBORN = -1 };
 
-enum { MAX_BURST = 64, MAX_HELPERS = 8 };
-
-/* ONE handler for every signal we catch: it counts, and that is all. The
- * kernel can run it between any two instructions of main, even inside a
- * printf that holds stdio's lock or a malloc halfway through its lists; a
- * printf in here could deadlock or corrupt them. So it touches nothing but a
- * volatile sig_atomic_t (read and written in one go; volatile: main re-reads it). */
+/* ONE handler for every signal we catch: it counts, and that is all. It can
+ * run between any two instructions, even inside a printf holding stdio's lock
+ * (a printf in here could deadlock), so it touches only a volatile sig_atomic_t
+ * (written in one go; volatile: main re-reads it). */
 static volatile sig_atomic_t got[NSIG];
 static void count_signal(int sig) { got[sig]++; }
 
-/* What children found out, in memory the parent shares (lesson 04). */
-static struct report {
-    int kill_errno;                   /* part 1: sigaction(SIGKILL) */
-    int survived_ignored;             /* part 2 */
-    int refused, helpers_by_sigint;   /* part 7 */
-} *rep;
+/* What children found out, in shared memory (lesson 04). The pointer is set
+ * before the fork; a child gets a copy of it, as of all the parent's memory. */
+static struct report { int survived_ignored, refused, by_sigint; } *rep;
 
-static double unit = 0.15;    /* seconds; --quick: 0.02. Timers count in units. */
-static int burst = 12, helpers = 2, patience = 30;   /* -w, -n, --patience */
-static bool interactive;
+static double unit(void) { return kit_quick() ? 0.02 : 0.15; }   /* timers count in units */
+static long interactive, patience = 30, helpers;   /* --interactive, --patience, -n */
 
-/* handler: count_signal, SIG_IGN or SIG_DFL. flags: SA_RESTART or 0 (part 6). */
-static void set_action(int sig, void (*handler)(int), int flags)
+static void set_action(int sig, void (*handler)(int))
 {
-    struct sigaction sa = {.sa_handler = handler, .sa_flags = flags};
+    struct sigaction sa = {.sa_handler = handler};
     sigemptyset(&sa.sa_mask);
     if (sigaction(sig, &sa, NULL) == -1)
         kit_die("sigaction");
 }
-
-/* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) sig; returns the mask before. */
-static sigset_t mask(int how, int sig)
+static sigset_t set_of(int sig)
 {
-    sigset_t set, old;
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, sig);
-    if (sigprocmask(how, &set, &old) == -1)
-        kit_die("sigprocmask");
-    return old;
+    return set;
 }
-
-static void restore(const sigset_t *old)
-{
-    if (sigprocmask(SIG_SETMASK, old, NULL) == -1)
-        kit_die("sigprocmask");
-}
-
-/* The race-free wait: sig is blocked; sigsuspend swaps in `during` (where it
- * is not) and sleeps, in one step, so the signal cannot slip in between. */
-static void wait_for(int sig, sig_atomic_t n, const sigset_t *during)
-{
-    while (got[sig] < n && got[SIGALRM] == 0)   /* SIGALRM: the watchdog */
-        if (sigsuspend(during) == -1 && errno != EINTR)
-            kit_die("sigsuspend");
-}
-
-/* The one real-time timer of a process, the one alarm() sets too, in
- * microseconds. Returns what the timer it replaces still had to run. */
+/* The process's one real-time timer (alarm()'s too), to the microsecond.
+ * Returns what the timer it replaces still had to run. */
 static double arm(double seconds)
 {
     long us = (long)(seconds * 1e6);
@@ -108,108 +64,79 @@ static double arm(double seconds)
     return (double)old.it_value.tv_sec + (double)old.it_value.tv_usec / 1e6;
 }
 
-static int reap(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) == -1)
-        if (errno != EINTR)   /* EINTR: a handled signal without SA_RESTART (part 6) */
-            kit_die("waitpid");
-    return status;
-}
-
 static bool killed_by(int status, int s) { return WIFSIGNALED(status) && WTERMSIG(status) == s; }
-
-static const char *status_str(int status)
-{
-    static char text[64];
-    return kit_status_str(status, text, sizeof text);
-}
-
-/* A program that quits on Ctrl-C should end by the signal itself, so that
- * whoever started it (a shell, make) sees "killed by SIGINT" and stops too. */
-static noreturn void quit_by_sigint(void)
-{
-    set_action(SIGINT, SIG_DFL, 0);
-    mask(SIG_UNBLOCK, SIGINT);
-    raise(SIGINT);
-    kit_fail("raise(SIGINT) returned");
-}
+static const char *status_str(int s) { static char t[64]; return kit_status_str(s, t, sizeof t); }
 
 /* ---- 1. kill(pid, sig) and the default actions --------------------------- */
-static pid_t sleeper(bool stubborn)
+static void sleeper(int id)             /* STUBBORN ignores SIGTERM */
 {
-    pid_t pid = fork();
-    if (pid == -1)
-        kit_die("fork");
-    if (pid != 0)
-        return pid;
-    if (stubborn) {
-        kit_set_role("stubborn");
-        set_action(SIGTERM, SIG_IGN, 0);
-        struct sigaction sa = {.sa_handler = count_signal};
-        if (sigaction(SIGKILL, &sa, NULL) == -1)    /* SIGKILL and SIGSTOP: never */
-            rep->kill_errno = errno;
-        kit_say("SIGTERM ignored; sigaction(SIGKILL) failed: %s", strerrorname_np(rep->kill_errno));
-    }
-    mask(SIG_UNBLOCK, SIGTERM);
+    if (id == STUBBORN)
+        set_action(SIGTERM, SIG_IGN);   /* a SIGTERM already pending is thrown away */
+    sigset_t term = set_of(SIGTERM);
+    if (sigprocmask(SIG_UNBLOCK, &term, NULL) == -1)
+        kit_die("sigprocmask");
     for (;;)
-        pause();              /* sleeps until a signal ends it */
+        pause();                        /* sleeps until a signal ends it */
 }
 
-static void part_kill(void)
+static void kill_part(const struct kit_args *args)
 {
-    kit_section("1. kill(pid, sig): SIGTERM's default action, and SIGKILL that no one catches");
-    /* SIGTERM blocked across each fork: should ours come before the child
-     * has set SIG_IGN, it waits, pending, and SIG_IGN then discards it. */
-    sigset_t old = mask(SIG_BLOCK, SIGTERM);
-    pid_t plain = sleeper(false), stubborn = sleeper(true);
-    restore(&old);
+    (void)args;
+    struct sigaction sa = {.sa_handler = count_signal};
+    sigemptyset(&sa.sa_mask);
+    int e = sigaction(SIGKILL, &sa, NULL) == -1 ? errno : 0;
+    kit_expect(e == EINVAL, "sigaction(SIGKILL) failed: %s", e ? strerrorname_np(e) : "no");
+    /* Blocked across the forks: a SIGTERM sent before SIG_IGN waits; SIG_IGN drops it. */
+    sigset_t term = set_of(SIGTERM), old;
+    if (sigprocmask(SIG_BLOCK, &term, &old) == -1)
+        kit_die("sigprocmask");
+    pid_t plain = kit_start(sleeper, 0, "plain");
+    pid_t stubborn = kit_start(sleeper, STUBBORN, "stubborn");
+    if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+        kit_die("sigprocmask");
     if (kill(plain, SIGTERM) == -1 || kill(stubborn, SIGTERM) == -1)
         kit_die("kill");
-    int status = reap(plain);
-    kit_expect(killed_by(status, SIGTERM), "kill(%d, SIGTERM): the child %s", (int)plain,
-               status_str(status));
-    bool ended = kit_wait_timeout(stubborn, &status, 2 * unit);
-    kit_expect(!ended, "kill(%d, SIGTERM): still alive after %.2f s, it ignores SIGTERM",
-               (int)stubborn, 2 * unit);
-    if (!ended && kill(stubborn, SIGKILL) == -1)   /* the notes' os.kill(pid, SIGKILL) */
+    int status;
+    kit_join(plain, &status, -1);
+    kit_expect(killed_by(status, SIGTERM), "kill(%d, SIGTERM): %s", plain, status_str(status));
+    bool ended = kit_join(stubborn, &status, 2 * unit());
+    kit_expect(!ended, "kill(%d, SIGTERM): alive after %.2fs: it ignores it", stubborn, 2 * unit());
+    if (!ended && kill(stubborn, SIGKILL) == -1)    /* the notes' os.kill(pid, SIGKILL) */
         kit_die("kill");
-    status = ended ? status : reap(stubborn);
-    kit_expect(killed_by(status, SIGKILL) && rep->kill_errno == EINVAL,
-               "kill(%d, SIGKILL): the child %s; it could not catch it", (int)stubborn,
-               status_str(status));
+    if (!ended)
+        kit_join(stubborn, &status, -1);
+    kit_expect(killed_by(status, SIGKILL), "kill(%d, SIGKILL): %s", stubborn, status_str(status));
+    kit_pace(0.7);                      /* pauses only give the class time to read */
 }
 
 /* ---- 2. SIG_IGN and SIG_DFL, as in the notes ------------------------------ */
-static void part_ign_dfl(void)
+static void ign_dfl_child(int id)
 {
-    kit_section("2. SIG_IGN, then SIG_DFL: the notes ignore SIGALRM and SIGINT, then restore");
-    pid_t pid = fork();
-    if (pid == -1)
-        kit_die("fork");
-    if (pid == 0) {
-        kit_set_role("child");
-        set_action(SIGALRM, SIG_IGN, 0);
-        set_action(SIGINT, SIG_IGN, 0);
-        raise(SIGALRM);       /* default action: terminate. Ignored: thrown away */
-        raise(SIGINT);
-        rep->survived_ignored = 1;
-        kit_say("raised SIGALRM and SIGINT while both are SIG_IGN: still here");
-        set_action(SIGALRM, SIG_DFL, 0);
-        kit_say("SIGALRM back to SIG_DFL; raising it again");
-        raise(SIGALRM);
-        _exit(EXIT_SUCCESS);  /* not reached */
-    }
-    int status = reap(pid);
+    (void)id;
+    set_action(SIGALRM, SIG_IGN);
+    set_action(SIGINT, SIG_IGN);
+    raise(SIGALRM);                     /* default action: terminate. Ignored: thrown away */
+    raise(SIGINT);
+    rep->survived_ignored = 1;
+    kit_say("raised SIGALRM and SIGINT while both are SIG_IGN: still here");
+    set_action(SIGALRM, SIG_DFL);       /* and raise it again */
+    raise(SIGALRM);                     /* should it live on, it exits 0: the claim fails */
+}
+
+static void ign_dfl_part(const struct kit_args *args)
+{
+    (void)args;
+    int status;
+    kit_join(kit_start(ign_dfl_child, 0, "child"), &status, -1);   /* its waitpid() */
     kit_expect(rep->survived_ignored == 1, "with SIG_IGN the child lived through both signals");
     kit_expect(killed_by(status, SIGALRM), "with SIG_DFL the child %s", status_str(status));
+    kit_pace(0.7);
 }
 
 /* ---- 3. waiting for a signal: check-then-pause loses it, sigsuspend not --- */
-static void part_wait(void)
+static void wait_part(const struct kit_args *args)
 {
-    kit_section("3. waiting for a signal: if (!flag) pause(); is a race, sigsuspend is not");
-    set_action(SIGUSR1, count_signal, 0);
+    (void)args;
     got[SIGUSR1] = got[SIGALRM] = 0;
     kit_warn("deliberately broken: check the flag, then pause()");
     if (got[SIGUSR1] == 0) {
@@ -217,272 +144,156 @@ static void part_wait(void)
         if (kill(getpid(), SIGUSR1) == -1)  /* bad luck on a busy machine; here every time */
             kit_die("kill");
         kit_say("...the handler ran already (flag = %d); now pause(), watchdog in %.2f s",
-                (int)got[SIGUSR1], 5 * unit);
+                (int)got[SIGUSR1], 5 * unit());
         double t0 = kit_now();
-        arm(5 * unit);
-        pause();              /* waits for a signal that has come and gone */
+        arm(5 * unit());
+        pause();                        /* waits for a signal that has come and gone */
         arm(0);
-        kit_expect(got[SIGALRM] == 1, "pause() slept %.2f s until the watchdog's SIGALRM: "
-                   "the SIGUSR1 it waited for was lost", kit_now() - t0);
+        kit_expect(got[SIGALRM] == 1, "pause() slept %.2f s until the watchdog: SIGUSR1 was lost",
+                   kit_now() - t0);
     }
     got[SIGUSR1] = got[SIGALRM] = 0;
-    sigset_t during = mask(SIG_BLOCK, SIGUSR1);     /* blocked: it waits for us */
+    sigset_t usr1 = set_of(SIGUSR1), during;
+    if (sigprocmask(SIG_BLOCK, &usr1, &during) == -1)   /* blocked: it waits for us */
+        kit_die("sigprocmask");
     kit_say("the fix: SIGUSR1 blocked first; it arrives at the same moment");
     if (kill(getpid(), SIGUSR1) == -1)
         kit_die("kill");
-    sigset_t pending;
-    if (sigpending(&pending) == -1)
-        kit_die("sigpending");
+    int before = got[SIGUSR1];          /* 0: blocked, it waits, pending */
     double t0 = kit_now();
-    arm(5 * unit);
-    wait_for(SIGUSR1, 1, &during);
+    arm(2.0);                           /* only a safety net now */
+    /* The race-free wait: sigsuspend swaps in `during` (where SIGUSR1 is not
+     * blocked) and sleeps, in one step: the signal cannot slip in between. */
+    while (got[SIGUSR1] == 0 && got[SIGALRM] == 0)   /* SIGALRM: the watchdog */
+        if (sigsuspend(&during) == -1 && errno != EINTR)
+            kit_die("sigsuspend");
     arm(0);
-    restore(&during);
-    bool held = sigismember(&pending, SIGUSR1);
-    kit_expect(held && got[SIGUSR1] == 1 && got[SIGALRM] == 0,
-               "SIGUSR1 waited, pending (sigpending: %s); sigsuspend() took it in %.1f ms",
-               held ? "yes" : "no", (kit_now() - t0) * 1e3);
+    if (sigprocmask(SIG_SETMASK, &during, NULL) == -1)
+        kit_die("sigprocmask");
+    kit_expect(before == 0 && got[SIGUSR1] == 1 && got[SIGALRM] == 0,
+               "SIGUSR1 waited (handler runs: %d) until sigsuspend() took it, %.1f ms on",
+               before, (kit_now() - t0) * 1e3);
 }
 
 /* ---- 4. alarm: one timer per process ------------------------------------- */
-static void part_alarm(void)
+static void alarm_part(const struct kit_args *args)
 {
-    kit_section("4. alarm(): one clock per process, a second call replaces the first");
+    (void)args;
     unsigned first = alarm(3), second = alarm(5), third = alarm(0);
-    kit_say("alarm(3) = %u, alarm(5) = %u (what was left of the 3), alarm(0) = %u (cancelled)",
-            first, second, third);
-    kit_expect(first == 0 && second == 3 && third == 5, "alarm() returned 0, 3, 5");
+    kit_expect(first == 0 && second == 3 && third == 5,
+               "alarm(3) = %u, alarm(5) = %u (left of the 3), alarm(0) = %u", first, second, third);
     /* The notes again, in units: whole seconds would make this part 7 s. */
-    sigset_t during = mask(SIG_BLOCK, SIGALRM);
+    sigset_t alrm = set_of(SIGALRM), during;
+    if (sigprocmask(SIG_BLOCK, &alrm, &during) == -1)
+        kit_die("sigprocmask");
     got[SIGALRM] = 0;
     double t0 = kit_now();
-    arm(3 * unit);
-    kit_say("alarm(3 units); sleep(2 units)");
-    kit_sleep(2 * unit);
-    kit_say("alarm(5 units): the first had %.2f units left; it is gone", arm(5 * unit) / unit);
-    wait_for(SIGALRM, 1, &during);  /* the notes' pause(), without the race */
-    double at = (kit_now() - t0) / unit, left = arm(0);    /* 0: no timer left */
-    restore(&during);
-    kit_expect(at > 6.9 && got[SIGALRM] == 1 && left == 0,
-               "one SIGALRM, at %.2f units (2 + 5), none at 3; no timer left", at);
-}
-
-/* ---- 5. SIGCHLD: children exit together, their signals merge ------------- */
-static void part_sigchld(void)
-{
-    kit_section("5. SIGCHLD: %d children exit together; how many signals arrive?", burst);
-    set_action(SIGCHLD, count_signal, SA_NOCLDSTOP);
-    /* Blocked, as it is while the handler runs or main is busy: then each
-     * exit only marks SIGCHLD pending. A pending standard signal is one bit,
-     * and a second one changes nothing. */
-    sigset_t during = mask(SIG_BLOCK, SIGCHLD);
-    got[SIGCHLD] = got[SIGALRM] = 0;
-    pid_t pid[MAX_BURST];
-    for (int i = 0; i < burst; i++) {
-        if ((pid[i] = fork()) == -1)
-            kit_die("fork");
-        if (pid[i] == 0)
-            _exit(i + 1);
-    }
-    /* WNOWAIT: wait until a child has exited, but leave it to be reaped. */
-    siginfo_t info;
-    for (int i = 0; i < burst; i++)
-        if (waitid(P_PID, (id_t)pid[i], &info, WEXITED | WNOWAIT) == -1)
-            kit_die("waitid");
-    kit_say("all %d have exited (zombies until reaped); now unblock SIGCHLD", burst);
-    arm(5 * unit);
-    wait_for(SIGCHLD, 1, &during);
-    arm(0);
-    /* So the handler's flag means "at least one child ended": reap until
-     * waitpid says none is left (0) or there is no child at all (ECHILD). */
-    int handled = got[SIGCHLD], reaped = 0;
-    pid_t r;
-    while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
-        reaped++;
-    if (r == -1 && errno != ECHILD)
-        kit_die("waitpid");
-    restore(&during);
-    set_action(SIGCHLD, SIG_DFL, 0);
-    kit_expect(handled < burst, "%d children exited, the handler ran %d time(s)", burst, handled);
-    kit_expect(reaped == burst, "the waitpid(-1, WNOHANG) loop reaped %d of %d", reaped, burst);
-}
-
-/* ---- 6. EINTR, with and without SA_RESTART -------------------------------- */
-/* waitpid() for a child that ends after 3 units; SIGALRM comes after 1. True
- * when the signal struck while waitpid() was blocked, and waitpid() did what
- * `restart` says. */
-static bool wait_through_alarm(bool restart)
-{
-    set_action(SIGALRM, count_signal, restart ? SA_RESTART : 0);
-    pid_t pid = fork();
-    if (pid == -1)
-        kit_die("fork");
-    if (pid == 0) {
-        kit_sleep(3 * unit);
-        _exit(EXIT_SUCCESS);
-    }
-    got[SIGALRM] = 0;
-    double t0 = kit_now();
-    arm(unit);
-    bool early = got[SIGALRM] != 0;     /* not blocked in waitpid() yet: no test */
-    pid_t r = waitpid(pid, NULL, 0);
-    bool eintr = r == -1 && errno == EINTR, ok = !early && (restart ? got[SIGALRM] == 1 : eintr);
-    if (r == -1 && !eintr)
-        kit_die("waitpid");
-    if (eintr)
-        kit_say("waitpid() = -1 after %.2f s, errno = EINTR: the handler ran, waitpid() gave up;"
-                " reap() loops and calls it again", kit_now() - t0);
-    if (eintr)
-        reap(pid);            /* the usual loop around a blocking call */
-    if (ok)
-        kit_say("the child reaped after %.2f s; the handler ran at %.2f s%s", kit_now() - t0,
-                unit, restart ? ", and SA_RESTART restarted waitpid()" : "");
+    arm(3 * unit());
+    kit_sleep(2 * unit());
+    double was = arm(5 * unit()) / unit();
+    kit_say("alarm(3 units), sleep(2 units), alarm(5 units): the first had %.2f left", was);
+    while (got[SIGALRM] == 0)           /* the notes' pause(), without the race */
+        if (sigsuspend(&during) == -1 && errno != EINTR)
+            kit_die("sigsuspend");
+    double at = (kit_now() - t0) / unit(), left = arm(0);    /* 0: no timer left */
+    if (sigprocmask(SIG_SETMASK, &during, NULL) == -1)
+        kit_die("sigprocmask");
+    if (was == 0)                       /* a stall of over a unit: the 3 had fired */
+        kit_say("not shown this run: the first alarm fired before the second came");
     else
-        kit_say("the signal missed the blocked call (a busy machine?); again");
-    set_action(SIGALRM, count_signal, 0);
-    return ok;
+        kit_expect(at > 6.9 && got[SIGALRM] == 1 && left == 0,
+                   "one SIGALRM, at %.2f units (2 + 5), none at 3; no timer left", at);
 }
 
-static void part_eintr(void)
+/* ---- 5. Ctrl-C and the notes' handler: 就不结束, every time ------------- */
+/* The notes' program: alarm(5), one handler for SIGALRM and SIGINT, a loop
+ * (while True in the notes; ours ends at the alarm, after its own SIGINTs),
+ * and helpers in its process group, as Pool workers would be. */
+static void notes_program(int to_send)    /* SIGINTs it sends itself (0: you press) */
 {
-    kit_section("6. EINTR: a signal handled while waitpid() is blocked");
-    bool held[2] = {false, false};
-    for (int restart = 0; restart < 2; restart++) {
-        kit_say(restart ? "with SA_RESTART:" : "without SA_RESTART:");
-        for (int attempt = 0; attempt < 3 && !held[restart]; attempt++)
-            held[restart] = wait_through_alarm(restart);
-    }
-    kit_expect(held[0], "without SA_RESTART waitpid() failed with EINTR: the caller must loop");
-    kit_expect(held[1], "with SA_RESTART the kernel restarted waitpid(): no EINTR to handle");
-}
-
-/* ---- 7. Ctrl-C: 就不结束, then quit; it goes to the whole group ------------ */
-static void end_helpers(const pid_t *helper)     /* kill and reap any left (0: reaped) */
-{
-    for (int i = 0; i < helpers; i++)
-        if (helper[i] && (kill(helper[i], SIGKILL) == -1 || waitpid(helper[i], NULL, 0) == -1))
-            kit_die("kill");
-}
-
-/* The notes' program: a handler that refuses the first Ctrl-C, and helper
- * children (as Pool workers would be) in the same process group. */
-static noreturn void notes_program(void)
-{
-    kit_set_role("notes");
-    /* A job of its own, as a shell gives each command line: kill(0, ...)
-     * then reaches this group only, never the shell or make that ran us. */
+    /* Self-driven: a job of its own, as a shell gives each command line, so
+     * kill(0, ...) reaches this group only, never the shell or make. */
     if (!interactive && setpgid(0, 0) == -1)
         kit_die("setpgid");
-    set_action(SIGINT, SIG_DFL, 0);     /* helpers are born with the default */
-    pid_t helper[MAX_HELPERS];
-    for (int i = 0; i < helpers; i++) {
-        if ((helper[i] = fork()) == -1)
-            kit_die("fork");
-        if (helper[i] == 0)
-            for (;;)
-                pause();      /* SIGINT's default action ends it */
-    }
-    sigset_t during = mask(SIG_BLOCK, SIGINT);
-    set_action(SIGINT, count_signal, 0);
-    got[SIGINT] = 0;
-    kit_say("Waiting for a signal (%d helper(s), process group %d)", helpers, (int)getpgrp());
-    for (int stroke = 1; stroke <= 2; stroke++) {
-        got[SIGALRM] = 0;
-        alarm((unsigned)patience);      /* the watchdog */
-        kit_say(interactive ? "press Ctrl-C (within %d s)"
-                            : "kill(0, SIGINT): what Ctrl-C does, to my whole process group",
-                patience);
-        if (!interactive && kill(0, SIGINT) == -1)
-            kit_die("kill");
-        wait_for(SIGINT, stroke, &during);
-        alarm(0);
-        if (got[SIGINT] < stroke) {
-            kit_say("no Ctrl-C within %d s", patience);
-            break;
+    pid_t helper_pid[MAX_HELPERS];
+    for (int i = 0; i < helpers; i++)   /* born with SIGINT at its default */
+        helper_pid[i] = kit_start(sleeper, i + 1, "helper %d", i + 1);
+    sigset_t wanted = set_of(SIGINT), during;
+    sigaddset(&wanted, SIGALRM);
+    if (sigprocmask(SIG_BLOCK, &wanted, &during) == -1)
+        kit_die("sigprocmask");
+    set_action(SIGINT, count_signal);   /* SIGALRM's: inherited from main */
+    got[SIGINT] = got[SIGALRM] = 0;
+    arm(interactive ? (double)patience : 5 * unit());    /* the notes' alarm(5) */
+    for (int sent = 0; got[SIGALRM] == 0 || sent < to_send;) {
+        kit_say(interactive ? "Waiting for a signal: press Ctrl-C (the notes' alarm: %ld s)"
+                            : "Waiting for a signal", patience);
+        if (sent < to_send) {
+            kit_say("kill(0, SIGINT): what Ctrl-C does, to my whole process group");
+            sent++;
+            if (kill(0, SIGINT) == -1)
+                kit_die("kill");
         }
-        if (stroke == 2) {
-            kit_say("SIGINT again: 好, 结束 (quitting, by the signal itself)");
-            end_helpers(helper);
-            quit_by_sigint();
-        }
-        rep->refused = 1;
-        kit_say("SIGINT: 就不结束 (the handler ran; I go on)");
-        for (int i = 0, status; i < helpers; i++)   /* alive: not sent to the group */
-            if (kit_wait_timeout(helper[i], &status, 1.0)) {
-                helper[i] = 0;
-                rep->helpers_by_sigint += killed_by(status, SIGINT);
-                kit_say("helper %d %s", i + 1, status_str(status));
-            }
+        if (sigsuspend(&during) == -1 && errno != EINTR)
+            kit_die("sigsuspend");
+        for (; rep->refused < got[SIGINT]; rep->refused++)
+            kit_say("SIGINT: 就不结束 (the handler ran; I go on)");
     }
-    end_helpers(helper);
-    _exit(EXIT_SUCCESS);
+    kit_say("SIGALRM: 接收到时钟信号; my loop ends here");
+    for (int i = 0, status; i < helpers; i++) {   /* after a SIGINT they die when next run */
+        if (!kit_join(helper_pid[i], &status, rep->refused > 0 ? 5.0 : 0))
+            kit_kill_join(helper_pid[i], &status);
+        rep->by_sigint += killed_by(status, SIGINT);
+        kit_say("helper %d %s", i + 1, status_str(status));
+    }
 }
 
-static void part_ctrl_c(void)
+static void ctrl_c_part(const struct kit_args *args)
 {
-    kit_section("7. Ctrl-C: 就不结束 on the first, quit on the second; %s",
-                interactive ? "press it yourself" : "the lesson sends both (--interactive: you)");
-    if (interactive)          /* Ctrl-C reaches this process too: ignore it meanwhile */
-        set_action(SIGINT, SIG_IGN, 0);
-    pid_t pid = fork();
-    if (pid == -1)
-        kit_die("fork");
-    if (pid == 0)
-        notes_program();
-    int status = reap(pid);
-    set_action(SIGINT, count_signal, SA_RESTART);
-    kit_say("the notes program %s", status_str(status));
-    kit_expect(rep->refused == 1, "the first SIGINT ran the handler: 就不结束");
-    kit_expect(rep->helpers_by_sigint == helpers,
-               "it reached the whole group: %d of %d helpers killed by SIGINT",
-               rep->helpers_by_sigint, helpers);
-    if (!interactive || killed_by(status, SIGINT))
-        kit_expect(killed_by(status, SIGINT), "the second SIGINT ended it, by SIGINT");
-    else if (rep->refused)
-        kit_say("no second Ctrl-C: it gave up waiting and exited");
+    helpers = args->count;
+    rep->refused = rep->by_sigint = 0;
+    if (interactive)    /* your Ctrl-C reaches this process too: ignore it meanwhile */
+        set_action(SIGINT, SIG_IGN);
+    int status;
+    kit_join(kit_start(notes_program, interactive ? 0 : SELF_SENT, "notes"), &status, -1);
+    kit_stop_policy();                  /* the kit's Ctrl-C policy back */
+    kit_expect(interactive ? rep->refused >= 1 : rep->refused == SELF_SENT,
+               "%s, the handler said 就不结束 %d time(s)",
+               interactive ? "you pressed Ctrl-C" : "2 SIGINTs sent", rep->refused);
+    kit_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+               "it never quit on SIGINT: it %s when its loop ended", status_str(status));
+    kit_expect(rep->by_sigint == helpers, "the group got it: %d of %ld helpers killed by SIGINT",
+               rep->by_sigint, helpers);
 }
+
+static const struct kit_part parts[] = {
+    {"kill", "kill(pid, sig): SIGTERM's default action; SIGKILL no one catches", kill_part, 1},
+    {"ign-dfl", "SIG_IGN, then SIG_DFL, as the notes do with SIGALRM", ign_dfl_part, 1},
+    {"sigsuspend", "if (!flag) pause(); is a race, sigsuspend is not", wait_part, 1},
+    {"alarm", "alarm(): one clock per process, a second call replaces the first", alarm_part, 1},
+    {"ctrl-c", "Ctrl-C and the notes' handler: 就不结束 each time", ctrl_c_part, 1},
+    {0}};
+
+static const struct kit_option options[] = {
+    {"interactive", NULL, "part 5 waits for YOU to press Ctrl-C", &interactive, 0, 1},
+    {"patience", "SEC", "with --interactive: the notes' alarm after SEC s", &patience, 1, 600},
+    {0}};
 
 int main(int argc, char *argv[])
 {
-    struct kit_old_args args = {.workers = burst, .workers_min = 2, .workers_max = MAX_BURST,
-                            .count = helpers, .count_min = 1, .count_max = MAX_HELPERS};
-    static const struct option longopts[] = {
-        KIT_LONGOPTS, {"interactive", no_argument, NULL, 'i'},
-        {"patience", required_argument, NULL, 'p'}, {0}};
-    kit_set_usage(usage);
-    for (int opt; (opt = getopt_long(argc, argv, KIT_SHORTOPTS, longopts, NULL)) != -1;) {
-        if (kit_common_opt(opt, &args))
-            continue;
-        if (opt == 'i')
-            interactive = true;
-        else if (opt == 'p')
-            patience = (int)kit_parse_long("--patience", optarg, 1, 600);
-        else
-            kit_usage_error("unknown option");
-    }
-    kit_no_operands(argc, argv);
-    burst = (int)args.workers;
-    helpers = (int)args.count;
-    unit = args.quick ? 0.02 : unit;
-    kit_show_ms(true);
-    /* Our own Ctrl-C handler from the start: a real Ctrl-C lets the running
-     * part finish and reap its children, then stops the lesson (SA_RESTART:
-     * meanwhile the blocking calls just carry on). Children inherit it. */
-    set_action(SIGINT, count_signal, SA_RESTART);
-    set_action(SIGALRM, count_signal, 0);   /* every watchdog timer ends here */
+    static const struct kit_lesson lesson = {
+        .name = "lesson07", .title = "Signals 信号通信",
+        .idea = "a signal interrupts a process anywhere: default action, SIG_IGN, or a handler",
+        .python = "os.kill(pid, SIGKILL); signal.alarm(5); signal.pause()\n"
+                  "signal(SIGINT, handler)  # handler prints 就不结束   (note 002)",
+        .mechanism = "sigaction() with a flag-only handler; kill(); sigprocmask + sigsuspend",
+        .watch = "SIGKILL ends a child that ignores SIGTERM; pause() loses a signal; 就不结束",
+        .parts = parts, .options = options, .show_ms = true,
+        .count = {"helpers in the notes program's process group (part 5)", 2, 1, MAX_HELPERS, 0}};
+    set_action(SIGUSR1, count_signal);
+    set_action(SIGALRM, count_signal);  /* every timer of the lesson ends here */
     rep = kit_shared_alloc(sizeof *rep);
-    static void (*const parts[])(void) = {part_kill,    part_ign_dfl, part_wait, part_alarm,
-                                          part_sigchld, part_eintr,   part_ctrl_c};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        if (i > 0)
-            kit_pace(0.7);    /* pauses only give the class time to read */
-        parts[i]();
-        if (got[SIGINT] != 0) {     /* a real Ctrl-C: stop between two parts */
-            kit_say("Ctrl-C: stopping here; every child is reaped");
-            quit_by_sigint();
-        }
-    }
+    int verdict = kit_main(&lesson, argc, argv);
     kit_shared_free(rep, sizeof *rep);
-    kit_section("verdict");
-    return kit_verdict();
+    return verdict;
 }
