@@ -38,7 +38,7 @@ static void add_option(const char *names, const char *help, const char *range)
     add("  %-20s %s", names, help);
     if (range[0] == '\0')
         add("\n");
-    else if (22 + strlen(help) + 1 + strlen(range) <= 100)
+    else if (23 + strlen(help) + 1 + strlen(range) <= 100)   /* "  %-20s " is 23 wide */
         add(" %s\n", range);
     else
         add("\n  %-20s %s\n", "", range);
