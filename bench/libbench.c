@@ -172,14 +172,10 @@ double bench_threads(const struct bench_range *rs, unsigned p, bench_u128 *sums)
     double t0 = kit_now();
     for (unsigned k = 0; k < p; k++) {
         sl[k].range = rs[k];
-        int e = pthread_create(&sl[k].tid, NULL, thread_job, &sl[k]);
-        if (e != 0)
-            kit_die_err("pthread_create", e);
+        kit_check(pthread_create(&sl[k].tid, NULL, thread_job, &sl[k]));
     }
     for (unsigned k = 0; k < p; k++) {
-        int e = pthread_join(sl[k].tid, NULL);
-        if (e != 0)
-            kit_die_err("pthread_join", e);
+        kit_check(pthread_join(sl[k].tid, NULL));
     }
     double t = kit_now() - t0;
     for (unsigned k = 0; k < p; k++)

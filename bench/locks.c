@@ -54,16 +54,12 @@ static int workers;
 
 static void lock(void)
 {
-    int e = pthread_mutex_lock(&s->lock);
-    if (e != 0)
-        kit_die_err("pthread_mutex_lock", e);
+    kit_check(pthread_mutex_lock(&s->lock));
 }
 
 static void unlock(void)
 {
-    int e = pthread_mutex_unlock(&s->lock);
-    if (e != 0)
-        kit_die_err("pthread_mutex_unlock", e);
+    kit_check(pthread_mutex_unlock(&s->lock));
 }
 
 static void add_one(void)   /* relaxed: done every time, yet read and write apart */
@@ -178,9 +174,7 @@ int main(int argc, char *argv[])
         }
     }
     bench_data_close(f, path);
-    e = pthread_mutex_destroy(&s->lock);
-    if (e != 0)
-        kit_die_err("pthread_mutex_destroy", e);
+    kit_check(pthread_mutex_destroy(&s->lock));
     kit_shared_free(s, sizeof *s);
     printf("wrote %s\n", path);
     return 0;

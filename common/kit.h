@@ -33,12 +33,23 @@
  * the main process first stops and reaps every child it started and
  * removes its named objects (the stop path, proc.c), then exit()s.
  *   kit_die(call)             errno-setting calls
- *   kit_die_err(call, e)      calls that return an error number (pthreads)
+ *   kit_die_err(call, e)      calls that return an error number (pthreads);
+ *                             kit_check(call) below is the short form
  *   kit_fail(fmt, ...)        a failure that is not a system call's
  */
 #define kit_die(call) kit_die_at(__FILE__, __LINE__, (call), errno)
 #define kit_die_err(call, e) kit_die_at(__FILE__, __LINE__, (call), (e))
+/* For the calls that return an error number instead of setting errno (the
+ * pthread_* functions): the call stays in view, and a non-zero result ends
+ * the process with the call's own text in the message:
+ *   kit_check(pthread_mutex_lock(&s->lock));                                */
 noreturn void kit_die_at(const char *file, int line, const char *call, int errnum);
+#define kit_check(call) kit_check_at(__FILE__, __LINE__, #call, (call))
+static inline void kit_check_at(const char *file, int line, const char *call, int e)
+{
+    if (e != 0)
+        kit_die_at(file, line, call, e);
+}
 noreturn void kit_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True in the process that started the program, false in a forked child. */
 bool kit_is_main(void);

@@ -563,3 +563,16 @@ Test(kit_exit, parse_long_rejects_any_leading_white_space, .exit_code = 2)
 {
     kit_parse_long("-n", "\n5", 1, 8);
 }
+
+static int returns_deadlock(void) { return EDEADLK; }
+static void check_a_failing_call(void) { kit_check(returns_deadlock()); }
+
+Test(kit, check_names_the_whole_call_and_its_error_number)
+{
+    int status;
+    const char *text = in_child(check_a_failing_call, &status);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_FAILURE);
+    cr_assert(strstr(text, "returns_deadlock() failed at tests/test_kit.c:"), "got: %s", text);
+    cr_assert(strstr(text, "EDEADLK (Resource deadlock avoided)"), "got: %s", text);
+    kit_check(0);   /* 0 is success: nothing happens */
+}

@@ -64,14 +64,10 @@ static void add_locked(int id, long n)
 {
     (void)id;
     for (long i = 0; i < n; i++) {
-        int e = pthread_mutex_lock(&s->lock);   /* nobody else between read and write back */
-        if (e != 0)
-            kit_die_err("pthread_mutex_lock", e);
+        kit_check(pthread_mutex_lock(&s->lock));   /* nobody else between read and write back */
         long seen = atomic_load_explicit(&s->counter, memory_order_relaxed);
         atomic_store_explicit(&s->counter, seen + 1, memory_order_relaxed);
-        e = pthread_mutex_unlock(&s->lock);
-        if (e != 0)
-            kit_die_err("pthread_mutex_unlock", e);
+        kit_check(pthread_mutex_unlock(&s->lock));
     }
 }
 
@@ -88,9 +84,7 @@ static void notes_job(int id, long n)
 {
     (void)n;
     long num = id == 0 ? 1 : 100L * id;
-    int e = pthread_mutex_lock(&s->lock);   /* once: the others wait for all ten */
-    if (e != 0)
-        kit_die_err("pthread_mutex_lock", e);
+    kit_check(pthread_mutex_lock(&s->lock));   /* once: the others wait for all ten */
     for (int i = 0; i < STEPS; i++) {
         kit_pace(0.05);                     /* the notes' time.sleep(0.5), shortened */
         long now = atomic_load_explicit(&s->counter, memory_order_relaxed) + num;
@@ -98,9 +92,7 @@ static void notes_job(int id, long n)
         s->order[s->steps++] = id;          /* safe: we hold the lock */
         kit_say("process %d: %ld", id + 1, now);
     }
-    e = pthread_mutex_unlock(&s->lock);
-    if (e != 0)
-        kit_die_err("pthread_mutex_unlock", e);
+    kit_check(pthread_mutex_unlock(&s->lock));
 }
 
 /* The notes' bank: one process deposits, the other withdraws. Fixed amounts
@@ -112,14 +104,12 @@ static void bank_job(int id, long n)
 {
     for (long i = 0; i < n; i++) {
         long change = id == 0 ? deposit(i) : -withdrawal(i);
-        int e = bank_locked ? pthread_mutex_lock(&s->lock) : 0;
-        if (e != 0)
-            kit_die_err("pthread_mutex_lock", e);
+        if (bank_locked)
+            kit_check(pthread_mutex_lock(&s->lock));
         long balance = atomic_load_explicit(&s->counter, memory_order_relaxed);
         atomic_store_explicit(&s->counter, balance + change, memory_order_relaxed);
-        e = bank_locked ? pthread_mutex_unlock(&s->lock) : 0;
-        if (e != 0)
-            kit_die_err("pthread_mutex_unlock", e);
+        if (bank_locked)
+            kit_check(pthread_mutex_unlock(&s->lock));
     }
 }
 
@@ -252,19 +242,11 @@ static void bank(const struct kit_args *args)
 static void init_lock(pthread_mutex_t *m)
 {
     pthread_mutexattr_t attr;
-    int e = pthread_mutexattr_init(&attr);
-    if (e != 0)
-        kit_die_err("pthread_mutexattr_init", e);
+    kit_check(pthread_mutexattr_init(&attr));
     /* A mutex in shared memory must say so, or it may keep per-process state. */
-    e = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    if (e != 0)
-        kit_die_err("pthread_mutexattr_setpshared", e);
-    e = pthread_mutex_init(m, &attr);
-    if (e != 0)
-        kit_die_err("pthread_mutex_init", e);
-    e = pthread_mutexattr_destroy(&attr);
-    if (e != 0)
-        kit_die_err("pthread_mutexattr_destroy", e);
+    kit_check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED));
+    kit_check(pthread_mutex_init(m, &attr));
+    kit_check(pthread_mutexattr_destroy(&attr));
 }
 
 static const struct kit_part parts[] = {
@@ -292,9 +274,7 @@ int main(int argc, char *argv[])
     s = kit_shared_alloc(sizeof *s);
     init_lock(&s->lock);
     int status = kit_main(&lesson, argc, argv);
-    int e = pthread_mutex_destroy(&s->lock);
-    if (e != 0)
-        kit_die_err("pthread_mutex_destroy", e);
+    kit_check(pthread_mutex_destroy(&s->lock));
     kit_shared_free(s, sizeof *s);
     return status;
 }

@@ -39,8 +39,6 @@ static struct shared {
 } *s;
 static bool waiter_lost;        /* a waiter may have died inside the condvar */
 
-/* pthread calls return an error number: PT(call) dies naming the call unless 0. */
-#define PT(call) do { int e_ = (call); if (e_ != 0) kit_die_err(#call, e_); } while (0)
 /* The mutex is robust: if its holder dies, the next lock (or pthread_cond_wait's
  * relock) gets EOWNERDEAD, not a wait for ever. A bool is never half-written. */
 static int owner_died(struct event *ev, int err)
@@ -53,40 +51,40 @@ static void event_init(struct event *ev)    /* Event(): the flag starts down (ze
 {
     pthread_mutexattr_t ma;
     pthread_condattr_t ca;
-    PT(pthread_mutexattr_init(&ma));
+    kit_check(pthread_mutexattr_init(&ma));
     /* In shared memory both must say so, or they may keep per-process state. */
-    PT(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
-    PT(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST));
-    PT(pthread_mutex_init(&ev->lock, &ma));
-    PT(pthread_mutexattr_destroy(&ma));
-    PT(pthread_condattr_init(&ca));
-    PT(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
+    kit_check(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
+    kit_check(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST));
+    kit_check(pthread_mutex_init(&ev->lock, &ma));
+    kit_check(pthread_mutexattr_destroy(&ma));
+    kit_check(pthread_condattr_init(&ca));
+    kit_check(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
     /* Not CLOCK_REALTIME (the default): setting the clock back must not stretch wait(2). */
-    PT(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    PT(pthread_cond_init(&ev->changed, &ca));
-    PT(pthread_condattr_destroy(&ca));
+    kit_check(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    kit_check(pthread_cond_init(&ev->changed, &ca));
+    kit_check(pthread_condattr_destroy(&ca));
 }
 
 static void event_set(struct event *ev)
 {
-    PT(owner_died(ev, pthread_mutex_lock(&ev->lock)));
+    kit_check(owner_died(ev, pthread_mutex_lock(&ev->lock)));
     ev->flag = true;
-    PT(pthread_cond_broadcast(&ev->changed));   /* not signal: set() wakes every waiter */
-    PT(pthread_mutex_unlock(&ev->lock));
+    kit_check(pthread_cond_broadcast(&ev->changed));   /* not signal: set() wakes every waiter */
+    kit_check(pthread_mutex_unlock(&ev->lock));
 }
 
 static void event_clear(struct event *ev)
 {
-    PT(owner_died(ev, pthread_mutex_lock(&ev->lock)));
+    kit_check(owner_died(ev, pthread_mutex_lock(&ev->lock)));
     ev->flag = false;
-    PT(pthread_mutex_unlock(&ev->lock));
+    kit_check(pthread_mutex_unlock(&ev->lock));
 }
 
 static bool event_is_set(struct event *ev)
 {
-    PT(owner_died(ev, pthread_mutex_lock(&ev->lock)));  /* also shows the latest set() */
+    kit_check(owner_died(ev, pthread_mutex_lock(&ev->lock)));  /* also shows the latest set() */
     bool set = ev->flag;
-    PT(pthread_mutex_unlock(&ev->lock));
+    kit_check(pthread_mutex_unlock(&ev->lock));
     return set;
 }
 
@@ -95,7 +93,7 @@ static bool event_wait(struct event *ev, double timeout)
 {
     /* One absolute deadline, computed once: wake-ups for nothing never stretch it. */
     struct timespec deadline = kit_deadline(CLOCK_MONOTONIC, timeout < 0 ? 0 : timeout);
-    PT(owner_died(ev, pthread_mutex_lock(&ev->lock)));
+    kit_check(owner_died(ev, pthread_mutex_lock(&ev->lock)));
     ev->waiting++;
     int e = 0;
     /* The predicate loop: the flag is checked under the lock before every sleep,
@@ -111,7 +109,7 @@ static bool event_wait(struct event *ev, double timeout)
     }
     bool set = ev->flag;        /* a set() at the deadline still counts */
     ev->waiting--;
-    PT(pthread_mutex_unlock(&ev->lock));
+    kit_check(pthread_mutex_unlock(&ev->lock));
     return set;
 }
 
@@ -130,8 +128,8 @@ static void close_event(void)
     if (waiter_lost) {
         kit_warn("a waiter did not end cleanly: pthread_cond_destroy skipped");
     } else {
-        PT(pthread_cond_destroy(&s->e.changed));
-        PT(pthread_mutex_destroy(&s->e.lock));
+        kit_check(pthread_cond_destroy(&s->e.changed));
+        kit_check(pthread_mutex_destroy(&s->e.lock));
     }
     kit_shared_free(s, sizeof *s);
 }
@@ -141,9 +139,9 @@ static void close_event(void)
 static void until_waiting(int n)
 {
     for (double give_up = kit_now() + 10; kit_now() < give_up; kit_sleep(0.001)) {
-        PT(owner_died(&s->e, pthread_mutex_lock(&s->e.lock)));
+        kit_check(owner_died(&s->e, pthread_mutex_lock(&s->e.lock)));
         int now = s->e.waiting;
-        PT(pthread_mutex_unlock(&s->e.lock));
+        kit_check(pthread_mutex_unlock(&s->e.lock));
         if (now >= n)
             return;
     }

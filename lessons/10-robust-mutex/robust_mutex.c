@@ -45,25 +45,15 @@ static int ready[2];
 static void init_mutex(pthread_mutex_t *m, bool robust)
 {
     pthread_mutexattr_t attr;
-    int e = pthread_mutexattr_init(&attr);
-    if (e != 0)
-        kit_die_err("pthread_mutexattr_init", e);
-    e = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    if (e != 0)
-        kit_die_err("pthread_mutexattr_setpshared", e);
+    kit_check(pthread_mutexattr_init(&attr));
+    kit_check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED));
     if (robust) {
         /* the kernel keeps a list of the robust mutexes each thread holds,
          * and marks them when it dies */
-        e = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-        if (e != 0)
-            kit_die_err("pthread_mutexattr_setrobust", e);
+        kit_check(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST));
     }
-    e = pthread_mutex_init(m, &attr);
-    if (e != 0)
-        kit_die_err("pthread_mutex_init", e);
-    e = pthread_mutexattr_destroy(&attr);
-    if (e != 0)
-        kit_die_err("pthread_mutexattr_destroy", e);
+    kit_check(pthread_mutex_init(m, &attr));
+    kit_check(pthread_mutexattr_destroy(&attr));
 }
 
 /* The holder takes the lock, starts a transfer of 100 from account 0 to
@@ -74,9 +64,7 @@ static void holder(int id)
     (void)id;
     if (close(ready[READ_END]) == -1)
         kit_die("close");
-    int e = pthread_mutex_lock(held);
-    if (e != 0)
-        kit_die_err("pthread_mutex_lock", e);
+    kit_check(pthread_mutex_lock(held));
     s->pending = 100;
     s->account[0] -= 100;           /* ... and account[1] += 100 never happens */
     kit_say("locked; took 100 from account 0; now I wait, holding the lock");
@@ -156,16 +144,12 @@ static void fixer(int id)
         s->account[0] += s->pending;   /* undo it */
         s->pending = 0;
         /* Only now is the data right again: say so before the unlock. */
-        e = pthread_mutex_consistent(held);
-        if (e != 0)
-            kit_die_err("pthread_mutex_consistent", e);
+        kit_check(pthread_mutex_consistent(held));
         kit_say("undone; pthread_mutex_consistent(): the mutex is usable again");
     } else {
         kit_say("unlocking without pthread_mutex_consistent()");
     }
-    e = pthread_mutex_unlock(held);
-    if (e != 0)
-        kit_die_err("pthread_mutex_unlock", e);
+    kit_check(pthread_mutex_unlock(held));
 }
 
 /* Starts the fixer; true when it exited with status 0 within 5 s. */
@@ -196,9 +180,7 @@ static void robust(const struct kit_args *args)
         e = pthread_mutex_unlock(&s->robust);
     if (e != 0)
         kit_die_err("pthread_mutex_unlock", e);
-    e = pthread_mutex_destroy(&s->robust);
-    if (e != 0)
-        kit_die_err("pthread_mutex_destroy", e);
+    kit_check(pthread_mutex_destroy(&s->robust));
     kit_pace(0.5);
 }
 
@@ -218,9 +200,7 @@ static void forget(const struct kit_args *args)
     if (e != 0 && e != ENOTRECOVERABLE)
         kit_die_err("pthread_mutex_unlock", e);
     /* an unlocked mutex may be destroyed, recoverable or not */
-    e = pthread_mutex_destroy(&s->forget);
-    if (e != 0)
-        kit_die_err("pthread_mutex_destroy", e);
+    kit_check(pthread_mutex_destroy(&s->forget));
 }
 
 static const struct kit_part parts[] = {
