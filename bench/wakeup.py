@@ -7,12 +7,21 @@ MODE is "semaphore" (two Semaphore(0): the notes' Semaphore as a signal) or
 CPU_CHILD -1: the child stays on CPU_PARENT. After a warm-up and a short
 calibration, each repeat runs about SECONDS of round trips; prints one line
 per repeat: "<round trips per second> <round trips>". bench/wakeup.c runs it
-in its own process group, with a time limit.
+in its own process group, with a time limit; both Python processes die with
+their parent (PR_SET_PDEATHSIG), so a Ctrl-C of the benchmark leaves none.
 """
+import ctypes
 import os
 import sys
 import time
 from multiprocessing import Event, Process, RawValue, Semaphore
+
+
+def die_with_parent():
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)   # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass                                            # not Linux: best effort only
 
 
 def pin(cpu):
@@ -34,6 +43,7 @@ def ops(mode, ping, pong):
 
 
 def echo(cpu, mode, ping, pong, stop):
+    die_with_parent()
     pin(cpu)
     _, wait_ping, post_pong, _ = ops(mode, ping, pong)
     while True:
@@ -47,6 +57,7 @@ def echo(cpu, mode, ping, pong, stop):
 def main():
     mode, seconds, repeats = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
     cpu_a, cpu_b = int(sys.argv[4]), int(sys.argv[5])
+    die_with_parent()
     pin(cpu_a)
     if mode == "semaphore":
         ping, pong = Semaphore(0), Semaphore(0)
