@@ -15,21 +15,17 @@
 
 TestSuite(lesson08, .timeout = 60);
 
-Test(lesson08, quick_run_passes_fast_and_leaves_nothing)
-{
-    struct lesson_run r = RUN("lesson08", 10, "--quick");
-    assert_quick_pass(r, 13, 3.0);
-    run_free(&r);
-}
-
 Test(lesson08, notes_demo_four_processes_three_places)
 {
     struct lesson_run r = RUN("lesson08", 10, "--quick", "--notes");
     assert_run(r, 0);
-    assert_says(r, "Semaphore(3) shared by 4 processes");
-    cr_assert_eq(count_of(r.out, "] waiting for the semaphore (sem_getvalue = "), 4, "%s", r.out);
-    cr_assert_eq(count_of(r.out, "] got in (sem_getvalue = "), 4, "%s", r.out);
-    cr_assert_eq(count_of(r.out, "] released it (sem_getvalue = "), 4, "%s", r.out);
+    assert_says(r, "sem_init(&room, 1, 3): Semaphore(3) for 4 processes");
+    cr_assert_eq(count_of(r.out, "] waiting for the semaphore\n"), 4, "%s", r.out);
+    cr_assert_eq(count_of(r.out, "] got in: "), 4, "%s", r.out);
+    cr_assert_eq(count_of(r.out, "] released it\n"), 4, "%s", r.out);
+    /* the limit, as the processes saw it: never a fourth inside */
+    for (const char *p = strstr(r.out, "] got in: "); p; p = strstr(p + 1, "] got in: "))
+        cr_assert(atoi(p + strlen("] got in: ")) <= 3, "%s", r.out);
     for (int id = 1; id <= 4; id++) {
         char tag[32];
         snprintf(tag, sizeof tag, "[process %d ", id);
@@ -46,7 +42,7 @@ Test(lesson08, never_more_inside_than_the_limit_over_many_runs)
 {
     static const char *const shapes[][2] = {{"4", "3"}, {"6", "2"}, {"16", "5"}, {"3", "1"}};
     int filled = 0, runs = 0;
-    for (int rep = 0; rep < 5; rep++) {
+    for (int rep = 0; rep < 2; rep++) {
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++, runs++) {
             struct lesson_run r = RUN("lesson08", 20, "--quick", "--notes", "-w", shapes[i][0],
                                       "-n", shapes[i][1]);
@@ -79,17 +75,19 @@ Test(lesson08, named_semaphore_is_in_dev_shm_until_unlinked)
     assert_says(r, "[opener ");
     assert_says(r, "ok   its post after sem_unlink arrived");
     assert_says(r, "VERDICT: PASS - all 3 checks held");
+    /* the name is removed while the opener still uses it: its second post comes after */
+    const char *gone = strstr(r.out, "after sem_unlink: sem.mpkit-sem-");
+    cr_assert(gone && strstr(gone, "] the name is gone, my handle still works"), "%s", r.out);
     run_free(&r);
 }
 
-/* Ctrl-C while the name exists: it is held back until sem_unlink. */
+/* Ctrl-C or kill while the name exists: the stop path removes the guarded name. */
 static void interrupt_while_named(int sig)
 {
     struct lesson_run r = RUN_SIGNAL("lesson08", 10, sig, " is there", "--named");
     cr_assert(!r.timed_out, "%s", r.out);
     cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == sig, "status 0x%x\n%s", r.status,
               r.out);
-    assert_says(r, "ok   the opener had it, and the name is gone");
     cr_assert(strstr(r.out, "VERDICT") == NULL, "the signal ended it after the cleanup");
     cr_assert_eq(r.leftovers, 0, "%d process(es) left behind", r.leftovers);
     cr_assert_str_empty(r.shm_left, "left in /dev/shm: %s", r.shm_left);
@@ -120,7 +118,7 @@ Test(lesson08, timed_wait_times_out_after_the_timeout_and_trywait_never_blocks)
               r.out);
     cr_assert(ms >= 499 && ms < 5000, "timed out after %.1f ms, asked 500", ms);
     assert_says(r, "ok   it waited the whole timeout");
-    assert_says(r, "ok   value 0: sem_trywait fails at once with EAGAIN");
+    assert_says(r, "ok   acquire(False): at 0, sem_trywait fails at once (EAGAIN)");
     assert_says(r, "ok   after a sem_post: sem_trywait takes it (True)");
     run_free(&r);
 }
@@ -143,20 +141,6 @@ Test(lesson08, signal_lines_alternate_post_then_wake)
         cr_assert(p, "no '%s' in order:\n%s", woke, r.out);
     }
     assert_says(r, "ok   3 of 3 replies came back right");
-    run_free(&r);
-}
-
-Test(lesson08, bench_counts_every_round_trip)
-{
-    struct lesson_run r = RUN("lesson08", 20, "--quick", "--bench", "--trips", "300");
-    assert_run(r, 0);
-    assert_says(r, "5 runs x 300 round trips");
-    assert_says(r, "ok   1500 of 1500 round trips right");
-    double min, median, max;
-    const char *line = strstr(r.out, "min ");
-    cr_assert(line && sscanf(line, "min %lf, median %lf, max %lf", &min, &median, &max) == 3,
-              "%s", r.out);
-    cr_assert(0 < min && min <= median && median <= max, "%s", line);
     run_free(&r);
 }
 
@@ -209,30 +193,4 @@ Test(lesson08, timedwait_with_a_past_deadline_returns_at_once)
     cr_assert_eq(sem_post(&sem), 0);
     cr_assert_eq(sem_timedwait(&sem, &past), 0, "a free place is taken even after the deadline");
     cr_assert_eq(sem_destroy(&sem), 0);
-}
-
-Test(lesson08, paced_default_run_stays_under_ten_seconds)
-{
-    struct lesson_run r = RUN("lesson08", 25, NULL);
-    assert_paced_run(r);
-    assert_says(r, "VERDICT: PASS - all 13 checks held");
-    run_free(&r);
-}
-
-Test(lesson08, help_exits_0_with_usage)
-{
-    static const char *const opts[] = {"--notes", "--named", "--copied", "--timed", "--signal",
-                                       "--bench", "--trips N", "--workers N", "--count N"};
-    assert_help_lists("lesson08", opts);
-}
-
-Test(lesson08, bad_input_exits_2_with_one_line_and_usage)
-{
-    static const char *const bad[][3] = {
-        {"--bogus", NULL}, {"-w", "0"}, {"-w", "17"}, {"-w", "x"}, {"-w", "-3"},
-        {"-n", "0"}, {"-n", "-1"}, {"-n", "17"}, {"-n", "99999999999999999999"}, {"-n", "2.5"},
-        {"--trips", "0"}, {"--trips", "-5"}, {"--trips", "10000001"}, {"--trips", "3x"},
-        {"--trips", NULL}, {"--notes=1", NULL}, {"stray", NULL},
-    };
-    assert_bad_inputs("lesson08", bad);
 }
