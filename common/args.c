@@ -83,5 +83,3 @@ double kit_parse_double(const char *name, const char *text, double min, double m
         kit_usage_error("%s: '%s' is out of range (%g to %g)", name, kit_visible(text), min, max);
     return value;
 }
-
-const char *kit_usage_text(void) { return usage_text; }   /* legacy.c, TEMPORARY */
