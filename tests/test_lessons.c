@@ -174,7 +174,7 @@ Test(lessons, part_n_runs_that_part_alone)
 
 /* Each row: an argument list every lesson must refuse with exit 2, one
  * line of complaint and the usage, having started nothing. */
-static const char *const bad[][4] = {
+static const char *const bad[][5] = {   /* each row ends with NULL */
     {"--no-such-option"}, {"-x"}, {"-Z", "--quick"}, {"-qz"}, {"--\xff"}, {"\xff\xfe"},
     {"stray"}, {"--quick", "stray"}, {"-q", "--", "x"}, {"--help=x"}, {"--quick=1"},
     {"-w"}, {"-w", ""}, {"-w", "abc"}, {"-w", " 5"}, {"-w", "\n5"}, {"-w", "5x"},
