@@ -162,7 +162,7 @@ $(PLOT_DATA)/%.tsv: $(BUILD)/bench/%
 $(PLOT_DATA)/work.tsv: $(PLOT_DATA)/speedup.tsv ;
 $(PLOT_DATA)/notes.tsv: bench/notes_job.py
 $(PLOT_DATA)/wakeup.tsv: bench/wakeup.py
-$(PLOT_DATA)/queue.tsv: bench/queue.py
+$(PLOT_DATA)/queue.tsv: bench/mpqueue.py
 BENCH_ORDER := speedup notes granularity ipc $(filter-out speedup notes granularity ipc,$(BENCH_SRC:bench/%.c=%))
 $(foreach i,$(shell seq 2 $(words $(BENCH_ORDER))),$(eval \
   $(PLOT_DATA)/$(word $i,$(BENCH_ORDER)).tsv: | $(PLOT_DATA)/$(word $(shell expr $i - 1),$(BENCH_ORDER)).tsv))

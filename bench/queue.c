@@ -10,7 +10,7 @@
  *              lessons/02-queue/queue.c (bench/ may not include a lesson):
  *              keep the two in step (q_new, q_put, q_get, the struct)
  *   ring       the usual ring: one mutex, two condition variables
- *   python     mp.Queue(1024) between two processes (bench/queue.py)
+ *   python     mp.Queue(1024) between two processes (bench/mpqueue.py)
  *   kit_queue_spin  a candidate fix, not in the lesson: kit_queue with a
  *              short sem_trywait spin before it sleeps (see `spins`)
  * Rounds interleaved (kit, ring, python, kit, ...), median of R.
@@ -41,7 +41,7 @@ static const char usage[] =
     "  -n, --count N      messages per run (default 1,000,000; Python gets N / 20)\n"
     "  -r, --repeats R    timings per queue (default 5, quick 3)\n"
     "  -o, --out DIR      where queue.tsv goes (default plots/data)\n"
-    "      --python FILE  the Python side (default bench/queue.py); 'none' skips it\n"
+    "      --python FILE  the Python side (default bench/mpqueue.py); 'none' skips it\n"
     "  -h, --help         this text\n";
 
 /* ---- lesson 02's queue (copied: see the header) ---------------------- */
@@ -256,7 +256,7 @@ static bool run_py(const char *script, long n, double *rate, char *why, size_t w
 int main(int argc, char *argv[])
 {
     struct bench_opts o = {.args = {.count_min = 1000, .count_max = 100000000},
-                           .repeats_max = 64, .python = "bench/queue.py"};
+                           .repeats_max = 64, .python = "bench/mpqueue.py"};
     bench_parse(argc, argv, "queue", usage, &o);
     long n = o.args.count ? o.args.count : o.args.quick ? 200000 : 1000000;
     long n_py = n / 20 > 1000 ? n / 20 : 1000;   /* Python is ~50x slower: same run length */

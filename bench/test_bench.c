@@ -194,14 +194,14 @@ Test(bench, notes_writes_well_formed_data_with_and_without_python)
     struct lesson_run r = RUN(prog("notes"), 60, "-q", "-n", "20000", "--python", "none", "-o", tmpdir);
     assert_run(r, 0);
     cr_assert(strstr(r.out, "Python skipped: --python none"), "%s", r.out);
-    cr_assert_eq(check_tsv("notes.tsv", 8, true), 3);
+    cr_assert_eq(check_tsv("notes.tsv", 9, true), 3);
     run_free(&r);
     /* with python3, when the machine has it: its results are checked too */
     if (system("command -v python3 >/dev/null 2>&1") == 0) {
         r = RUN(prog("notes"), 60, "-q", "-n", "20000", "-o", tmpdir);
         assert_run(r, 0);
         cr_assert(strstr(r.out, "Python, job twice: sequential"), "%s\n%s", r.out, r.err);
-        cr_assert_eq(check_tsv("notes.tsv", 8, true), 3);
+        cr_assert_eq(check_tsv("notes.tsv", 9, true), 3);
         run_free(&r);
     }
     remove_tmpdir();
@@ -212,7 +212,7 @@ Test(bench, granularity_writes_well_formed_data)
     make_tmpdir();
     struct lesson_run r = RUN(prog("granularity"), 60, "-n", "100000", "-w", "3", "-r", "2", "-o", tmpdir);
     assert_run(r, 0);
-    cr_assert_eq(check_tsv("granularity.tsv", 18, false), 4);   /* 10^2 .. 10^5 */
+    cr_assert_eq(check_tsv("granularity.tsv", 23, false), 4);   /* 10^2 .. 10^5 */
     run_free(&r);
     remove_tmpdir();
 }

@@ -1,17 +1,13 @@
-"""queue.py - Python's side of bench/queue: N small records through
+"""mpqueue.py - Python's side of bench/queue (not named queue.py: a
+queue.py in bench/ would shadow the standard library's queue module for
+every Python script here, multiprocessing included): N small records through
 mp.Queue(SLOTS) from one process to another. Prints "<msgs/s> <n>".
 
-Usage: python3 bench/queue.py N SLOTS
+Usage: python3 bench/mpqueue.py N SLOTS
 """
-import os
+import multiprocessing as mp
 import sys
-
-# This file is named queue.py: drop its directory from the path, or
-# multiprocessing's "from queue import Empty" would import this file.
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-
-import multiprocessing as mp  # noqa: E402
-import time  # noqa: E402
+import time
 
 
 def produce(q, n):
