@@ -74,6 +74,12 @@ struct bench_stats bench_stats(double *v, size_t n);
  * The result is kept in [0, 1]. */
 double bench_amdahl_fit(const unsigned *p, const double *speedup, size_t n, int cores);
 
+/* The first two CPUs this process may run on (-1 when there is no second),
+ * for ping-pongs pinned to two CPUs or one (ipc, wakeup). */
+void bench_find_cpus(int *a, int *b);
+/* Pins the calling process (and the children it forks later) to one CPU. */
+void bench_pin(int cpu);
+
 /* The machine, for the data header and the charts. */
 int bench_cores(void);
 const char *bench_cpu_model(void);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,30 @@ double bench_amdahl_fit(const unsigned *p, const double *speedup, size_t n, int 
      * costs bigger than the work) fits as s = 1, "no gain at all" */
     double s = sxy / sxx;
     return s < 0 ? 0 : s > 1 ? 1 : s;
+}
+
+void bench_find_cpus(int *a, int *b)
+{
+    *a = *b = -1;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == -1)
+        kit_die("sched_getaffinity");
+    for (int c = 0; c < CPU_SETSIZE && *b == -1; c++)
+        if (CPU_ISSET(c, &set)) {
+            if (*a == -1)
+                *a = c;
+            else
+                *b = c;
+        }
+}
+
+void bench_pin(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) == -1)
+        kit_die("sched_setaffinity");
 }
 
 int bench_cores(void)
