@@ -76,7 +76,7 @@ $(TEST_BIN): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BENCH_LIB) $(LIBKIT)
 
 # ---- entry points --------------------------------------------------------
 .DEFAULT_GOAL := all
-.PHONY: all test check valgrind sanitize clang bench plots deps need-criterion \
+.PHONY: all test check valgrind sanitize clang bench plots reference-charts deps need-criterion \
         need-check-tools need-gnuplot help clean
 
 all: $(LESSON_BINS) $(BENCH_BINS)
@@ -127,22 +127,26 @@ bench: $(BENCH_BINS)
 # needs them built beside it, in the same BUILD directory.
 $(TEST_BIN): | $(BENCH_BINS)
 
-# ---- charts: bench/NAME -> plots/data/*.tsv -> plots/*.png and *.svg -------
-# Each benchmark runs when its data file is missing or older than the
-# benchmark binary (the binary is rebuilt when its source changes). Each
-# plots/NAME.gp names the data files it reads on a "# data:" line, and is
-# drawn twice: pngcairo and svg. QUICK=1 runs the reduced benchmarks
-# (--quick) and keeps data and charts in plots/data/quick, so a quick run
-# never overwrites the real charts. The order-only prerequisites (after |)
-# run the benchmarks one after another even under make -j: two at once
-# would each measure the other.
+# ---- charts: bench/NAME -> plots/out/data/*.tsv -> plots/out/*.png, *.svg ----
+# (this block is owned by the charts work, issue 14)
+# `make plots` writes YOUR charts under plots/out/, which git ignores: it
+# never modifies a tracked file, so git status stays clean. The charts the
+# README shows are plots/NAME.png and .svg, committed from a quiet machine
+# with `make reference-charts` (below). Each benchmark runs when its data
+# file is missing or older than the benchmark binary (rebuilt when its source
+# changes). Each plots/NAME.gp names the data files it reads on a "# data:"
+# line, and is drawn twice: pngcairo and svg. QUICK=1 runs the reduced
+# benchmarks (--quick) into plots/out/quick/; their titles say QUICK (read
+# from the data file's own command line). The order-only prerequisites
+# (after |) run the benchmarks one after another even under make -j: two at
+# once would each measure the other.
 ifeq ($(QUICK),1)
-PLOT_DATA  := plots/data/quick
-PLOT_OUT   := plots/data/quick
+PLOT_DATA  := plots/out/quick/data
+PLOT_OUT   := plots/out/quick
 BENCH_ARGS := --quick
 else
-PLOT_DATA  := plots/data
-PLOT_OUT   := plots
+PLOT_DATA  := plots/out/data
+PLOT_OUT   := plots/out
 BENCH_ARGS :=
 endif
 CHART_NAMES := $(patsubst plots/%.gp,%,$(wildcard plots/*.gp))
@@ -150,15 +154,15 @@ CHARTS      := $(foreach c,$(CHART_NAMES),$(PLOT_OUT)/$c.png $(PLOT_OUT)/$c.svg)
 run_bench    = @echo "make plots: running $< $(BENCH_ARGS) (progress below)" >&2; \
                $< $(BENCH_ARGS) --out $(PLOT_DATA)
 
-# One run of bench/NAME writes plots/data/NAME.tsv. The benchmarks run one
-# after another (a chain of order-only prerequisites, in BENCH_ORDER), even
-# under make -j: two at once would each measure the other.
+# One run of bench/NAME writes $(PLOT_DATA)/NAME.tsv.
 $(PLOT_DATA)/%.tsv: $(BUILD)/bench/%
 	$(run_bench)
 # work.tsv is written by the speedup run (and renamed into place just before
 # speedup.tsv, so an interrupted run leaves speedup.tsv missing): no recipe.
 $(PLOT_DATA)/work.tsv: $(PLOT_DATA)/speedup.tsv ;
 $(PLOT_DATA)/notes.tsv: bench/notes_job.py
+$(PLOT_DATA)/wakeup.tsv: bench/wakeup.py
+$(PLOT_DATA)/queue.tsv: bench/mpqueue.py
 BENCH_ORDER := speedup notes granularity ipc $(filter-out speedup notes granularity ipc,$(BENCH_SRC:bench/%.c=%))
 $(foreach i,$(shell seq 2 $(words $(BENCH_ORDER))),$(eval \
   $(PLOT_DATA)/$(word $i,$(BENCH_ORDER)).tsv: | $(PLOT_DATA)/$(word $(shell expr $i - 1),$(BENCH_ORDER)).tsv))
@@ -171,8 +175,24 @@ endef
 $(foreach c,$(CHART_NAMES),$(foreach t,png svg,$(eval $(call chart_rule,$c,$t))))
 
 plots: need-gnuplot $(CHARTS)
-	@echo "make plots: data in $(PLOT_DATA)/, charts:"
+	@echo "make plots: data in $(PLOT_DATA)/, charts (git ignores them):"
 	@for c in $(CHARTS); do echo "  $$c"; done
+	@grep -l '^# flagged points: [1-9]' $(PLOT_DATA)/*.tsv 2>/dev/null | \
+	  sed 's/^/make plots: WARNING flagged points (load, or impossible speedup) in /' >&2 || true
+
+# The lead's step on an idle machine: `make plots && make reference-charts`.
+# It copies a full (not QUICK) run's charts to the tracked plots/NAME.png and
+# .svg the README shows, and their data to plots/reference/ (so captions can
+# be checked against it), and refuses when any data file has flagged points.
+reference-charts:
+	@test "$(QUICK)" != 1 || { echo "reference-charts: not from a QUICK run" >&2; exit 1; }
+	@for c in $(CHARTS); do test -f $$c || { echo "reference-charts: $$c missing: make plots first" >&2; exit 1; }; done
+	@if grep -l '^# flagged points: [1-9]' plots/out/data/*.tsv >&2; then \
+	  echo "reference-charts: the files above have flagged points: run make plots on an idle machine" >&2; exit 1; fi
+	@mkdir -p plots/reference
+	cp plots/out/*.png plots/out/*.svg plots/
+	cp plots/out/data/*.tsv plots/reference/
+	@echo "reference-charts: copied; check the README captions against plots/reference/*.tsv, then commit"
 
 need-gnuplot:
 	@command -v gnuplot >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -212,8 +232,9 @@ help:
 	@echo "  make test       the Criterion suites (libkit and every lesson)"
 	@echo "  make check      test + sanitizers + valgrind + clang build (what CI runs)"
 	@echo "  make bench      build the benchmarks"
-	@echo "  make plots      run missing or stale benchmarks (a few minutes), draw plots/*.png, *.svg"
-	@echo "  make plots QUICK=1   the same, reduced, in under a minute (plots/data/quick/)"
+	@echo "  make plots      run missing or stale benchmarks (minutes), draw plots/out/*.png, *.svg"
+	@echo "  make plots QUICK=1   the same, reduced, titled QUICK (plots/out/quick/)"
+	@echo "  make reference-charts   copy an idle machine's plots/out charts to the tracked plots/"
 	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
 	@echo "  make clean      remove build/ and the lesson binaries"
 	@echo

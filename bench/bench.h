@@ -44,11 +44,10 @@ struct bench_range bench_split(uint64_t n, unsigned parts, unsigned k);
  * fork/create to the last wait/join. */
 double bench_procs(const struct bench_range *rs, unsigned p, bench_u128 *sums);
 double bench_threads(const struct bench_range *rs, unsigned p, bench_u128 *sums);
-/* The sequential baseline: the k ranges one after another in ONE process,
- * a forked child, timed inside that child (so no fork cost is counted).
- * Timed in the benchmark's own long-running main thread, the same loop
- * came out 5-8 % slower than in a fresh child, which drew speedups above
- * the core count; timed in a child, baseline and workers run alike. */
+/* The sequential baseline: the k ranges one after another in ONE forked
+ * child, the same code path as P = 1 process and the same compiled
+ * bench_job as every runner (libbench.c: inlined copies of the loop ran up
+ * to 8 % apart), timed inside the child: the job alone, no fork counted. */
 double bench_seq(const struct bench_range *rs, unsigned k, bench_u128 *sums);
 /* The job over [0, n) split over p processes or threads (bench_split);
  * the total in *sum. */
@@ -74,6 +73,12 @@ struct bench_stats bench_stats(double *v, size_t n);
  * through 0 in s, the least-squares s over the n points has a closed form.
  * The result is kept in [0, 1]. */
 double bench_amdahl_fit(const unsigned *p, const double *speedup, size_t n, int cores);
+
+/* The first two CPUs this process may run on (-1 when there is no second),
+ * for ping-pongs pinned to two CPUs or one (ipc, wakeup). */
+void bench_find_cpus(int *a, int *b);
+/* Pins the calling process (and the children it forks later) to one CPU. */
+void bench_pin(int cpu);
 
 /* The machine, for the data header and the charts. */
 int bench_cores(void);
@@ -106,6 +111,35 @@ struct bench_opts {
 };
 void bench_parse(int argc, char *argv[], const char *name, const char *usage,
                  struct bench_opts *o);
+
+/* The noise guard, read around every point (start before its first timing,
+ * stop after its last). `others` is the share of all CPUs that other work
+ * used meanwhile: /proc/stat's busy time less this process's and its
+ * children's own CPU time (the load average cannot tell our own workers
+ * from others'); `steal` the share a hypervisor took. Above either bound the
+ * point is `loaded`. A speedup above min(P, cores) x 1.05 is impossible on
+ * an idle machine (bench_above_bound). A flagged point gets flag 1 (load),
+ * 2 (above the bound) or 3 (both) in the data file's flag column, a WARNING
+ * on stderr, and counts in the "# flagged points: N" line the charts show. */
+#define BENCH_OTHERS_MAX 0.05
+#define BENCH_STEAL_MAX 0.02
+struct bench_noise {
+    double load_before, load_after, others, steal;
+    bool loaded;
+    double t0, own0;                       /* internal */
+    unsigned long long busy0, steal0;      /* internal */
+};
+struct bench_noise bench_noise_start(void);
+void bench_noise_stop(struct bench_noise *n);
+bool bench_above_bound(double speedup, unsigned p);
+/* the columns others_cpu steal load_before load_after flag, tab-led */
+extern const char bench_noise_header[];
+void bench_noise_columns(FILE *f, const struct bench_noise *n, bool above);
+/* the WARNING lines for a flagged point (and counts it) */
+void bench_noise_report(const struct bench_noise *n, bool above, const char *point);
+extern int bench_flagged_points;
+/* "# flagged points: N" in f, and a closing WARNING if N > 0 */
+void bench_noise_summary(FILE *f, const char *what);   /* and resets N */
 
 /* One progress line on stderr, "[speedup] ...". */
 void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

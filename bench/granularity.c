@@ -34,7 +34,7 @@ enum { READ_END, WRITE_END };
 
 static const char usage[] =
     "usage: granularity [-q] [-n N] [-w P] [-r REPEATS] [-o DIR]\n"
-    "  -q, --quick        n = 2,000,000, 3 repeats: about a second\n"
+    "  -q, --quick        n = 2,000,000, 3 repeats: a preview (each timing >= 0.1 s)\n"
     "  -n, --count N      total steps of the job (default 50,000,000)\n"
     "  -w, --workers P    pool size (default: the number of cores)\n"
     "  -r, --repeats R    timings per point (default 5, quick 3)\n"
@@ -165,6 +165,35 @@ static double pool_map(struct pool *pl, uint64_t n, uint64_t size, uint64_t chun
     return t;
 }
 
+/* A timed run lasts at least MIN_RUN seconds (at n = 2,000,000 a chunked
+ * map lasted 3 ms and its figure swung 20x): a short map is repeated back
+ * to back inside one timing and the time divided by the count. */
+#define MIN_RUN 0.1
+static double pool_time(struct pool *pl, uint64_t n, uint64_t size, uint64_t chunk)
+{
+    double t = 0;
+    unsigned runs = 0;
+    while (t < MIN_RUN) {
+        t += pool_map(pl, n, size, chunk);
+        runs++;
+    }
+    return t / runs;
+}
+
+/* The sequential baseline, as long: one child doing the job `k` times. */
+static double seq_time(uint64_t n, unsigned k)
+{
+    struct bench_range rs[64] = {{0, 0}};
+    bench_u128 sums[64];
+    for (unsigned j = 0; j < k; j++)
+        rs[j] = (struct bench_range){0, n};
+    double t = bench_seq(rs, k, sums);
+    for (unsigned j = 0; j < k; j++)
+        if (sums[j] != bench_job_expected(n))
+            kit_fail("sequential sum wrong");
+    return t / k;
+}
+
 int main(int argc, char *argv[])
 {
     struct bench_opts o = {.args = {.workers_min = 1, .workers_max = 64, .count_min = 1000,
@@ -185,39 +214,47 @@ int main(int argc, char *argv[])
     fprintf(f, "# n: %llu\n# workers: %u\n# repeats: %ld\n", (unsigned long long)n, p, repeats);
     fprintf(f, "# task_size\ttasks\tsingle_med\tsingle_min\tsingle_max\tsingle_speedup\tsingle_sp_lo"
                "\tsingle_sp_hi\tchunk\tchunked_med\tchunked_min\tchunked_max\tchunked_speedup"
-               "\tchunked_sp_lo\tchunked_sp_hi\tseq_med\tseq_min\tseq_max\n");
+               "\tchunked_sp_lo\tchunked_sp_hi\tseq_med\tseq_min\tseq_max%s\n", bench_noise_header);
     bench_progress("n = %llu, pool of %u", (unsigned long long)n, p);
 
     struct pool pl;
     pool_start(&pl, p);
+    double once = seq_time(n, 1);   /* how many jobs make a sequential run >= MIN_RUN */
+    unsigned k = once >= MIN_RUN ? 1 : (unsigned)(MIN_RUN / once) + 1;
+    k = k > 64 ? 64 : k;
     for (uint64_t size = 100; size <= n; size *= 10) {
         uint64_t tasks = (n + size - 1) / size;
         uint64_t chunk = (tasks + 4 * p - 1) / (4 * p);
         double ts[64], t1[64], tc[64];
-        /* sequential (in a child, as bench_seq says why) and both modes in
-         * turn, repeat by repeat: load that comes and goes hits all alike */
+        /* rounds interleaved (sequential, one per message, chunked, ...):
+         * load that comes and goes hits all alike; the guard reads around */
+        struct bench_noise noise = bench_noise_start();
         for (long r = 0; r < repeats; r++) {
-            struct bench_range all = {0, n};
-            bench_u128 sum;
-            ts[r] = bench_seq(&all, 1, &sum);
-            if (sum != bench_job_expected(n))
-                kit_fail("sequential sum wrong");
-            t1[r] = pool_map(&pl, n, size, 1);
-            tc[r] = pool_map(&pl, n, size, chunk);
+            ts[r] = seq_time(n, k);
+            t1[r] = pool_time(&pl, n, size, 1);
+            tc[r] = pool_time(&pl, n, size, chunk);
         }
+        bench_noise_stop(&noise);
         struct bench_stats seq = bench_stats(ts, (size_t)repeats);
         struct bench_stats s1 = bench_stats(t1, (size_t)repeats), sc = bench_stats(tc, (size_t)repeats);
         fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f\t%.4f\t%.4f\t%.4f\t%llu\t%.6f\t%.6f\t%.6f\t%.4f\t%.4f\t%.4f"
-                   "\t%.6f\t%.6f\t%.6f\n",
+                   "\t%.6f\t%.6f\t%.6f",
                 (unsigned long long)size, (unsigned long long)tasks, s1.med, s1.min, s1.max,
                 seq.med / s1.med, seq.med / s1.max, seq.med / s1.min, (unsigned long long)chunk,
                 sc.med, sc.min, sc.max, seq.med / sc.med, seq.med / sc.max, seq.med / sc.min,
                 seq.med, seq.min, seq.max);
+        bool above = bench_above_bound(seq.med / s1.med, p) || bench_above_bound(seq.med / sc.med, p);
+        bench_noise_columns(f, &noise, above);
+        fprintf(f, "\n");
+        char what[48];
+        snprintf(what, sizeof what, "task size %llu", (unsigned long long)size);
+        bench_noise_report(&noise, above, what);
         bench_progress("task size %9llu (%8llu tasks): one per message x%.2f, chunks of %llu x%.2f",
                        (unsigned long long)size, (unsigned long long)tasks, seq.med / s1.med,
                        (unsigned long long)chunk, seq.med / sc.med);
     }
     pool_stop(&pl);
+    bench_noise_summary(f, path);
     bench_data_close(f, path);
     printf("wrote %s\n", path);
     return 0;

@@ -275,29 +275,6 @@ static bool throughput(int kind, size_t size, uint64_t count, int repeats, doubl
 enum { APART, SAME, PLACEMENTS };
 static int cpu_a = -1, cpu_b = -1;
 
-static void find_cpus(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == -1)
-        kit_die("sched_getaffinity");
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set)) {
-            if (cpu_a == -1)
-                cpu_a = c;
-            else if (cpu_b == -1)
-                cpu_b = c;
-        }
-}
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) == -1)
-        kit_die("sched_setaffinity");
-}
-
 static void unpin(void)
 {
     cpu_set_t set;
@@ -315,7 +292,7 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
 {
     if (where == APART && cpu_b == -1)
         return false;
-    pin(cpu_a);                          /* the child inherits it */
+    bench_pin(cpu_a);                          /* the child inherits it */
     struct chan there, back;
     if (!chan_open(&there, kind, size))
         return false;
@@ -329,7 +306,7 @@ static bool latency(int kind, size_t size, uint64_t rounds, int repeats, double 
     pid_t pid = start_child();
     if (pid == 0) {
         if (where == APART)
-            pin(cpu_b);
+            bench_pin(cpu_b);
         chan_side(&there, false);
         chan_side(&back, true);
         for (uint64_t i = 0; i < WARM_UP + rounds * (uint64_t)repeats; i++) {
@@ -392,7 +369,7 @@ int main(int argc, char *argv[])
     uint64_t bytes = args.quick ? 2u << 20 : 64u << 20, max_msgs = args.quick ? 2000 : 50000;
     uint64_t rt_bytes = args.quick ? 1u << 20 : 16u << 20, max_rounds = args.quick ? 300 : 2000;
 
-    find_cpus();
+    bench_find_cpus(&cpu_a, &cpu_b);
     bench_progress("MB/s, then round trips on two CPUs (%d, %d) / on one CPU", cpu_a, cpu_b);
     char path[512];
     snprintf(path, sizeof path, "%s/ipc.tsv", dir);

@@ -58,6 +58,19 @@ static double run_c(int variant, uint64_t n)
     return t;
 }
 
+/* A C run of at least 0.1 s (the job twice at n = 10^7 is ~15 ms of C): the
+ * variant repeated back to back inside one timing, the time divided. */
+static double run_c_long(int variant, uint64_t n)
+{
+    double t = 0;
+    unsigned runs = 0;
+    while (t < 0.1) {
+        t += run_c(variant, n);
+        runs++;
+    }
+    return t / runs;
+}
+
 /* One Python run: python3 SCRIPT MODE N with stdout into a pipe. Returns
  * the seconds it printed, or -1 when python3 cannot be started. */
 static double run_python(const char *script, int variant, uint64_t n)
@@ -140,31 +153,51 @@ int main(int argc, char *argv[])
         snprintf(why, sizeof why, "--python none");
     }
 
+    /* Rounds interleaved (sequential, processes, threads, sequential, ...),
+     * C and Python alike: load that comes and goes hits every variant, not
+     * one (run variant by variant, Python's GIL-bound threads once came out
+     * 1.35x faster than its sequential run). The noise guard reads around. */
     struct bench_stats c[VARIANTS], py[VARIANTS];
+    double tc[VARIANTS][64], tp[VARIANTS][64];
+    struct bench_noise c_noise = bench_noise_start();
+    for (long r = 0; r < repeats; r++)
+        for (int v = 0; v < VARIANTS; v++)
+            tc[v][r] = run_c_long(v, n);
+    bench_noise_stop(&c_noise);
     for (int v = 0; v < VARIANTS; v++) {
-        double t[64];
-        for (long r = 0; r < repeats; r++)
-            t[r] = run_c(v, n);
-        c[v] = bench_stats(t, (size_t)repeats);
+        c[v] = bench_stats(tc[v], (size_t)repeats);
         bench_progress("C %-12s %.4f s (median of %ld)", variant_name[v], c[v].med, repeats);
     }
-    for (int v = 0; v < VARIANTS && python; v++) {
-        double t[64];
-        for (long r = 0; r < py_repeats && python; r++) {
-            t[r] = run_python(script, v, n);
-            if (t[r] < 0) {
+    struct bench_noise py_noise = bench_noise_start();
+    for (long r = 0; r < py_repeats && python; r++)
+        for (int v = 0; v < VARIANTS && python; v++) {
+            tp[v][r] = run_python(script, v, n);
+            if (tp[v][r] < 0) {
                 snprintf(why, sizeof why, "python3 not found");
                 python = false;
             }
         }
-        if (python) {
-            py[v] = bench_stats(t, (size_t)py_repeats);
-            bench_progress("Python %-12s %.3f s (median of %ld)", variant_name[v], py[v].med,
-                           py_repeats);
-        }
+    bench_noise_stop(&py_noise);
+    for (int v = 0; v < VARIANTS && python; v++) {
+        py[v] = bench_stats(tp[v], (size_t)py_repeats);
+        bench_progress("Python %-12s %.3f s (median of %ld)", variant_name[v], py[v].med,
+                       py_repeats);
     }
-    if (!python)
-        bench_progress("Python skipped: %s", why);
+    /* The bounds: 2 workers, so C at most min(2, cores) x 1.05 faster; and
+     * Python's threads share one GIL, so no more than 1.05x faster at all. */
+    bool flag[VARIANTS] = {false};
+    for (int v = PROC; v < VARIANTS; v++) {
+        bool above = bench_above_bound(c[SEQ].med / c[v].med, 2);
+        if (python && v == THREAD)
+            above |= py[SEQ].med / py[THREAD].med > 1.05;
+        else if (python)
+            above |= bench_above_bound(py[SEQ].med / py[v].med, 2);
+        flag[v] = above;
+    }
+    bool loaded = c_noise.loaded || (python && py_noise.loaded);
+    struct bench_noise worst = python && py_noise.loaded ? py_noise : c_noise;
+    for (int v = 0; v < VARIANTS; v++)   /* a WARNING per flagged row, and the count */
+        bench_noise_report(&worst, flag[v], variant_name[v]);
 
     char path[512];
     snprintf(path, sizeof path, "%s/notes.tsv", dir);
@@ -185,15 +218,22 @@ int main(int argc, char *argv[])
                ratio >= 50 ? "met" : "NOT met");
     }
     fprintf(f, "# notes: the notes' Python on their machine, n = 10000000 (? = missing)\n");
-    fprintf(f, "# variant\tc_med\tc_min\tc_max\tpy_med\tpy_min\tpy_max\tnotes\n");
+    fprintf(f, "# noise C: others %.3f of the CPUs, steal %.3f, load average %.2f -> %.2f\n",
+            c_noise.others, c_noise.steal, c_noise.load_before, c_noise.load_after);
+    if (python)
+        fprintf(f, "# noise Python: others %.3f of the CPUs, steal %.3f, load average %.2f -> %.2f\n",
+                py_noise.others, py_noise.steal, py_noise.load_before, py_noise.load_after);
+    fprintf(f, "# flag: 1 under load, 2 above the bound (C: 2 x 1.05; Python threads: 1.05), 3 both\n");
+    fprintf(f, "# variant\tc_med\tc_min\tc_max\tpy_med\tpy_min\tpy_max\tnotes\tflag\n");
     for (int v = 0; v < VARIANTS; v++) {
         fprintf(f, "%s\t%.6f\t%.6f\t%.6f", variant_name[v], c[v].med, c[v].min, c[v].max);
         if (python)
             fprintf(f, "\t%.6f\t%.6f\t%.6f", py[v].med, py[v].min, py[v].max);
         else
             fprintf(f, "\t?\t?\t?");
-        fprintf(f, "\t%.6f\n", notes_seconds[v]);
+        fprintf(f, "\t%.6f\t%d\n", notes_seconds[v], (loaded ? 1 : 0) + (flag[v] ? 2 : 0));
     }
+    bench_noise_summary(f, path);
     bench_data_close(f, path);
 
     printf("C, job twice (n = %llu): sequential %.4f s, 2 processes %.4f s (x%.2f), "

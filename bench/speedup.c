@@ -26,11 +26,13 @@
 #include "kit.h"
 
 #define NOTES_N 10000000L
+/* --quick: 15 x the notes' n, about 0.11 s of C: still >= 100 ms a run */
+#define QUICK_N (15 * (uint64_t)NOTES_N)
 #define TARGET_SECONDS 0.6   /* one sequential job at the calibrated n */
 
 static const char usage[] =
     "usage: speedup [-q] [-n N] [-w MAXP] [-r REPEATS] [-o DIR]\n"
-    "  -q, --quick        n = 10,000,000 (the notes' n), 3 repeats: a few seconds\n"
+    "  -q, --quick        n = 150,000,000 (~0.1 s), 3 repeats: a preview, not a figure\n"
     "  -n, --count N      steps in the job (default: calibrated so one job takes ~0.6 s)\n"
     "  -w, --workers P    largest process/thread count (default max(8, 2 x cores))\n"
     "  -r, --repeats R    timings per point (default 5, quick 3)\n"
@@ -78,36 +80,95 @@ static uint64_t calibrate(void)
 
 struct point {
     struct bench_stats seq, proc, thr;
+    struct bench_noise noise;   /* read before the first and after the last round */
 };
 
-/* Sequential, processes and threads timed in turn, repeat by repeat, so a
- * burst of load from elsewhere hits all three alike; the order rotates from
- * one repeat to the next, so no series is always the one that runs first. */
-static void measure(uint64_t n, unsigned p, int repeats, struct point *pt, bool with_seq)
+/* The runners, in the order each round times them. A new series (an MPI
+ * runner, say) is one more row here, one more column group in the data. */
+enum { SEQ, PROC, THR, RUNNERS };
+static double run_once(int runner, uint64_t n, unsigned p)
 {
-    double ts[64], tp[64], tt[64];
-    for (int r = 0; r < repeats; r++) {
-        for (int k = 0; k < 3; k++) {
-            bench_u128 sum;
-            switch ((r + k) % 3) {
-            case 0:
-                if (with_seq)
-                    ts[r] = time_seq(n);
-                break;
-            case 1:
-                tp[r] = bench_run_processes(n, p, &sum);
-                check_sum(sum, n, "processes");
-                break;
-            default:
-                tt[r] = bench_run_threads(n, p, &sum);
-                check_sum(sum, n, "threads");
-            }
-        }
+    bench_u128 sum;
+    double t;
+    switch (runner) {
+    case SEQ:
+        return time_seq(n);
+    case PROC:
+        t = bench_run_processes(n, p, &sum);
+        check_sum(sum, n, "processes");
+        return t;
+    default:
+        t = bench_run_threads(n, p, &sum);
+        check_sum(sum, n, "threads");
+        return t;
     }
-    if (with_seq)
-        pt->seq = bench_stats(ts, (size_t)repeats);
-    pt->proc = bench_stats(tp, (size_t)repeats);
-    pt->thr = bench_stats(tt, (size_t)repeats);
+}
+
+/* A timed run lasts at least MIN_RUN seconds: below that the clock, a
+ * timer tick or one fork blurs it. A short job is run `batch` times back to
+ * back inside one timing (each runner its own batch, from one trial run),
+ * and the time divided by batch. The sequential batch is one child doing
+ * the job batch times in a row: no fork in between, as sequential means. */
+#define MIN_RUN 0.1
+#define MAX_BATCH 100000u
+static double run_batch(int runner, uint64_t n, unsigned p, unsigned batch)
+{
+    double t = 0;
+    if (runner == SEQ && batch > 1) {
+        struct bench_range *rs = calloc(batch, sizeof *rs);
+        bench_u128 *sums = calloc(batch, sizeof *sums);
+        if (rs == NULL || sums == NULL)
+            kit_die("calloc");
+        for (unsigned b = 0; b < batch; b++)
+            rs[b] = (struct bench_range){0, n};
+        t = bench_seq(rs, batch, sums);
+        for (unsigned b = 0; b < batch; b++)
+            check_sum(sums[b], n, "sequential");
+        free(rs);
+        free(sums);
+        return t / batch;
+    }
+    for (unsigned b = 0; b < batch; b++)
+        t += run_once(runner, n, p);
+    return t / batch;
+}
+
+static unsigned batch_for(double once)
+{
+    if (once >= MIN_RUN)
+        return 1;
+    double b = MIN_RUN / (once > 1e-6 ? once : 1e-6) + 1;
+    return b > MAX_BATCH ? MAX_BATCH : (unsigned)b;
+}
+
+/* Rounds interleaved: seq, processes, threads, seq, processes, ... so a
+ * burst of load from elsewhere hits all three alike; the order rotates from
+ * one round to the next, so no series is always the one that runs first. */
+static void measure(uint64_t n, unsigned p, int repeats, struct point *pt)
+{
+    double t[RUNNERS][64];
+    unsigned batch[RUNNERS];
+    for (int k = 0; k < RUNNERS; k++)   /* the trial run also warms caches and clock up */
+        batch[k] = batch_for(run_once(k, n, p));
+    pt->noise = bench_noise_start();
+    for (int r = 0; r < repeats; r++)
+        for (int k = 0; k < RUNNERS; k++) {
+            int runner = (r + k) % RUNNERS;
+            t[runner][r] = run_batch(runner, n, p, batch[runner]);
+        }
+    bench_noise_stop(&pt->noise);
+    pt->seq = bench_stats(t[SEQ], (size_t)repeats);
+    pt->proc = bench_stats(t[PROC], (size_t)repeats);
+    pt->thr = bench_stats(t[THR], (size_t)repeats);
+}
+
+/* The guard for one point: columns in the data, WARNING lines on stderr. */
+static void guard(FILE *f, const struct point *pt, unsigned p, const char *what)
+{
+    bool above = bench_above_bound(pt->seq.med / pt->proc.med, p) ||
+                 bench_above_bound(pt->seq.med / pt->thr.med, p);
+    bench_noise_columns(f, &pt->noise, above);
+    bench_noise_report(&pt->noise, above, what);
 }
 
 /* speedup median, and the range the min and max timings give */
@@ -141,7 +202,7 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
             (unsigned long long)n, repeats, bench_u128_str(bench_job_expected(n), sumtext));
     fprintf(f, "# p\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
                "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi"
-               "\tseq_med\tseq_min\tseq_max\n");
+               "\tseq_med\tseq_min\tseq_max%s\n", bench_noise_header);
     unsigned ps[64];
     double proc_sp[64], thr_sp[64];
     for (unsigned p = 1; p <= maxp; p++) {
@@ -149,7 +210,7 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
         /* the sequential time again at every P, timed in turn with the
          * parallel runs: load that comes and goes during the sweep then
          * moves both sides of the ratio alike */
-        measure(n, p, repeats, &pt, true);
+        measure(n, p, repeats, &pt);
         struct bench_stats seq = pt.seq;
         if (p == 1)
             target(f, "one sequential job >= 0.5 s", seq.med, 0.5, "s");
@@ -159,7 +220,11 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
         fprintf(f, "%u", p);
         put_speedup(f, seq.med, pt.proc);
         put_speedup(f, seq.med, pt.thr);
-        fprintf(f, "\t%.6f\t%.6f\t%.6f\n", seq.med, seq.min, seq.max);
+        fprintf(f, "\t%.6f\t%.6f\t%.6f", seq.med, seq.min, seq.max);
+        char what[32];
+        snprintf(what, sizeof what, "P = %u", p);
+        guard(f, &pt, p, what);
+        fprintf(f, "\n");
         bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f)", p,
                        pt.proc.med, proc_sp[p - 1], pt.thr.med, thr_sp[p - 1]);
         if (p == 2 || p == maxp)
@@ -195,16 +260,20 @@ static void work_series(FILE *f, uint64_t n, int repeats)
     fprintf(f, "# repeats: %d\n# notes_n: %ld\n", repeats, NOTES_N);
     fprintf(f, "# n\tper_process\tseq_med\tseq_min\tseq_max"
                "\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
-               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi\n");
+               "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi%s\n",
+               bench_noise_header);
     for (uint64_t w = 1000;; w *= 10) {
         if (w > n)
             w = n;   /* the last point is n itself */
         struct point pt;
-        measure(w, 2, repeats, &pt, true);
+        measure(w, 2, repeats, &pt);
         fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f", (unsigned long long)w,
                 (unsigned long long)(w / 2), pt.seq.med, pt.seq.min, pt.seq.max);
         put_speedup(f, pt.seq.med, pt.proc);
         put_speedup(f, pt.seq.med, pt.thr);
+        char what[40];
+        snprintf(what, sizeof what, "n = %llu", (unsigned long long)w);
+        guard(f, &pt, 2, what);
         fprintf(f, "\n");
         bench_progress("n = %11llu: sequential %.6f s, 2 processes x%.2f, 2 threads x%.2f",
                        (unsigned long long)w, pt.seq.med, pt.seq.med / pt.proc.med,
@@ -235,7 +304,7 @@ int main(int argc, char *argv[])
     uint64_t n = (uint64_t)args.count;
     targets_apply = n == 0 && !args.quick;
     if (n == 0)
-        n = args.quick ? (uint64_t)NOTES_N : calibrate();
+        n = args.quick ? QUICK_N : calibrate();
 
     /* speedup.tsv, the file make asks for, is renamed into place last, so
      * an interrupted run leaves it missing and the next make runs again. */
@@ -249,7 +318,9 @@ int main(int argc, char *argv[])
     bench_progress("n = %llu, P = 1..%u, %ld repeats, %d cores", (unsigned long long)n, maxp,
                    repeats, cores);
     speedup_series(sp, n, maxp, (int)repeats, cores);
+    bench_noise_summary(sp, sp_path);
     work_series(work, n, (int)repeats);
+    bench_noise_summary(work, work_path);
     bench_data_close(work, work_path);
     bench_data_close(sp, sp_path);
     printf("wrote %s and %s\n", sp_path, work_path);

@@ -170,15 +170,6 @@ static void round_trip(void)
     }
 }
 
-static void pin(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) == -1)
-        kit_die("sched_setaffinity");
-}
-
 /* The child: wait for each ping, answer it, until the ping sent after `stop`.
  * stop is read between the ping and the pong: the parent sets it only
  * before a ping, never while we answer, so the last ping is always answered. */
@@ -186,7 +177,7 @@ static void echo(int id)
 {
     (void)id;
     if (!one_cpu)
-        pin(cpu_b);           /* else it stays on cpu_a, inherited from the parent */
+        bench_pin(cpu_b);           /* else it stays on cpu_a, inherited from the parent */
     if (kind == PIPE && (close(pipes[0][WRITE_END]) == -1 || close(pipes[1][READ_END]) == -1))
         kit_die("close");
     for (bool last = false; !last;) {
@@ -272,7 +263,7 @@ static void measure_c(int k, int where, double seconds, long repeats, double *ra
     init_shared();
     if (k == PIPE && (pipe(pipes[0]) == -1 || pipe(pipes[1]) == -1))
         kit_die("pipe");
-    pin(cpu_a);
+    bench_pin(cpu_a);
     pid_t pid = kit_start(echo, 0, "echo");
     if (k == PIPE && (close(pipes[0][READ_END]) == -1 || close(pipes[1][WRITE_END]) == -1))
         kit_die("close");
@@ -402,20 +393,6 @@ static bool measure_py(const char *script, int k, int where, double seconds, lon
     return true;
 }
 
-static void find_cpus(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == -1)
-        kit_die("sched_getaffinity");
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set)) {
-            if (cpu_a == -1)
-                cpu_a = c;
-            else if (cpu_b == -1)
-                cpu_b = c;
-        }
-}
-
 int main(int argc, char *argv[])
 {
     struct bench_opts o = {.args = {.workers_min = 1, .workers_max = 1, .count_min = 1,
@@ -434,7 +411,7 @@ int main(int argc, char *argv[])
         snprintf(why, sizeof why, "%s not readable", script);
     python = why[0] == '\0';
 
-    find_cpus();
+    bench_find_cpus(&cpu_a, &cpu_b);
     s = kit_shared_alloc(sizeof *s);
     char path[512];
     snprintf(path, sizeof path, "%s/wakeup.tsv", o.dir);

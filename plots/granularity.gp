@@ -19,4 +19,6 @@ set key bottom right
 plot ideal ls 3 title sprintf('ideal: %d workers on %d cores', p, cores), \
      1 lc rgb '#bbbbbb' lw 1 title 'no gain', \
      f using 1:6:7:8 with yerrorlines ls 1 title 'one task per message (apply\_async)', \
-     f using 1:13:14:15 with yerrorlines ls 4 title 'chunked: tasks / (4 x workers) per message (map)'
+     f using 1:13:14:15 with yerrorlines ls 4 title 'chunked: tasks / (4 x workers) per message (map)', \
+     f using 1:(flagged_at($6, $23)) with points ls 9 title 'flagged: load, or above min(P, cores) x 1.05', \
+     f using 1:(flagged_at($13, $23)) with points ls 9 notitle

@@ -26,4 +26,5 @@ plot f using ($0 - 0.26):2:3:4:(0.24) with boxerrorbars ls 1 lc rgb '#1f77b4' ti
      f using ($0 + 0.26):(notes_ok ? $8 : NaN) with boxes lc rgb '#bbbbbb' title "Python in the notes (their machine)", \
      f using ($0 - 0.26):2:(lab($2)) with labels offset 0,0.8 font ',9' notitle, \
      f using ($0):5:(lab($5)) with labels offset 0,0.8 font ',9' notitle, \
-     f using ($0 + 0.26):(notes_ok ? $8 : NaN):(lab($8)) with labels offset 0,0.8 font ',9' notitle
+     f using ($0 + 0.26):(notes_ok ? $8 : NaN):(lab($8)) with labels offset 0,0.8 font ',9' notitle, \
+     f using ($0):(flagged_at($5 == $5 ? $5 : $2, $9)):('FLAGGED') with labels offset 0,2.2 tc rgb '#ff7f0e' font ',10' notitle

@@ -30,4 +30,6 @@ plot x ls 3 title 'ideal: speedup = P', \
      q(x) ls 3 lw 3 dt 1 lc rgb '#cccccc' title sprintf('ideal on %d cores', cores), \
      amdahl(x, s_proc) ls 1 lw 1 dt 4 title sprintf('Amdahl fit, processes: serial fraction %.3f', s_proc), \
      f using ($1 - 0.06):5:6:7 with yerrorlines ls 1 title 'processes (fork)', \
-     f using ($1 + 0.06):11:12:13 with yerrorlines ls 2 title 'threads (pthread)'
+     f using ($1 + 0.06):11:12:13 with yerrorlines ls 2 title 'threads (pthread)', \
+     f using ($1 - 0.06):(flagged_at($5, $21)) with points ls 9 title 'flagged: load, or above min(P, cores) x 1.05', \
+     f using ($1 + 0.06):(flagged_at($11, $21)) with points ls 9 notitle

@@ -21,4 +21,6 @@ set label "the notes' n = 10^7 " at notes_n / 2, graph 0.95 right tc rgb '#66666
 plot ideal ls 3 title sprintf('ideal on %d cores', cores), \
      1 lc rgb '#bbbbbb' lw 1 title 'no gain', \
      f using 2:9:10:11 with yerrorlines ls 1 title '2 processes (fork)', \
-     f using 2:15:16:17 with yerrorlines ls 2 title '2 threads (pthread)'
+     f using 2:15:16:17 with yerrorlines ls 2 title '2 threads (pthread)', \
+     f using 2:(flagged_at($9, $22)) with points ls 9 title 'flagged: load, or above 2 x 1.05', \
+     f using 2:(flagged_at($15, $22)) with points ls 9 notitle
