@@ -2,16 +2,14 @@
  *
  * Python (note 002):
  *     os.kill(pid, signal.SIGKILL); signal.alarm(3); time.sleep(2); signal.alarm(5); signal.pause()
- *     signal.signal(SIGALRM, SIG_IGN); signal.signal(SIGALRM, SIG_DFL)
+ *     signal.signal(SIGALRM, SIG_IGN)   # SIG_DFL: a line the notes leave commented out
  *     def handler(sig, frame): print("就不结束")    # every Ctrl-C: "I just won't quit"
- * C: kill() posts a signal; the kernel runs the receiver's handler between two
- *    of its instructions. So a handler only sets a volatile sig_atomic_t flag;
- *    the program blocks the signal (sigprocmask) until it is ready, then waits
- *    with sigsuspend, which unblocks and sleeps in one step.
+ * C: kill() posts a signal; the receiver's handler runs between two of its
+ *    instructions, so it only sets a flag. The program blocks the signal until it
+ *    is ready (sigprocmask), then sigsuspend unblocks and sleeps in one step.
  * Usage: ./lesson07 [-q] [-n N] [--list] [--part N] [--interactive] [--patience SEC]
- * Watch for: SIGKILL ending a child that ignores SIGTERM; a pause() woken only
- * by a watchdog; the alarm at 7 units, not 3; "就不结束" for every SIGINT while
- * the helpers in the same group die of it.
+ * Watch for: SIGKILL ending a child that ignores SIGTERM; a pause() woken by a
+ * watchdog; the alarm at 7 units, not 3; "就不结束" while the helpers die; kill -l.
  * Try next: ./lesson07 --interactive, and press Ctrl-C as often as you like.
  * Compare with lessons 12 (SIGCHLD, EINTR), 01 (waitpid) and 06 (SIGPIPE).
  */
@@ -25,10 +23,9 @@
 
 enum { MAX_HELPERS = 8, SELF_SENT = 2, STUBBORN = -1 };
 
-/* ONE handler for every signal we catch: it counts, and that is all. It can
- * run between any two instructions, even inside a printf holding stdio's lock
- * (a printf in here could deadlock), so it touches only a volatile sig_atomic_t
- * (written in one go; volatile: main re-reads it). */
+/* ONE handler for every signal we catch: it counts. It can run between any two
+ * instructions, even in a printf holding stdio's lock (a printf here could
+ * deadlock): it touches only a volatile sig_atomic_t (one store; re-read). */
 static volatile sig_atomic_t got[NSIG];
 static void count_signal(int sig) { got[sig]++; }
 
@@ -53,8 +50,7 @@ static sigset_t set_of(int sig)
     sigaddset(&set, sig);
     return set;
 }
-/* The process's one real-time timer (alarm()'s too), to the microsecond.
- * Returns what the timer it replaces still had to run. */
+/* alarm()'s timer to the microsecond; returns what the one it replaces had left. */
 static double arm(double seconds)
 {
     long us = (long)(seconds * 1e6);
@@ -72,7 +68,8 @@ static void sleeper(int id)             /* STUBBORN ignores SIGTERM */
 {
     if (id == STUBBORN)
         set_action(SIGTERM, SIG_IGN);   /* a SIGTERM already pending is thrown away */
-    sigset_t term = set_of(SIGTERM);
+    sigset_t term = set_of(SIGTERM);    /* and SIGINT: part 5's helpers are born with it blocked */
+    sigaddset(&term, SIGINT);
     if (sigprocmask(SIG_UNBLOCK, &term, NULL) == -1)
         kit_die("sigprocmask");
     for (;;)
@@ -109,7 +106,7 @@ static void kill_part(const struct kit_args *args)
     kit_pace(0.7);                      /* pauses only give the class time to read */
 }
 
-/* ---- 2. SIG_IGN and SIG_DFL, as in the notes ------------------------------ */
+/* ---- 2. SIG_IGN as in the notes, then SIG_DFL ---------------------------- */
 static void ign_dfl_child(int id)
 {
     (void)id;
@@ -207,23 +204,23 @@ static void alarm_part(const struct kit_args *args)
 
 /* ---- 5. Ctrl-C and the notes' handler: 就不结束, every time ------------- */
 /* The notes' program: alarm(5), one handler for SIGALRM and SIGINT, a loop
- * (while True in the notes; ours ends at the alarm, after its own SIGINTs),
- * and helpers in its process group, as Pool workers would be. */
+ * (while True in the notes; ours ends at the alarm, after its own SIGINTs;
+ * no SIGINT ends it), and helpers in its group, as Pool workers would be. */
 static void notes_program(int to_send)    /* SIGINTs it sends itself (0: you press) */
 {
-    /* Self-driven: a job of its own, as a shell gives each command line, so
-     * kill(0, ...) reaches this group only, never the shell or make. */
+    got[SIGINT] = got[SIGALRM] = 0;
+    set_action(SIGINT, count_signal);   /* SIGALRM's: inherited from main */
+    /* Self-driven: a job of its own (a shell gives one to each command line),
+     * so kill(0, ...) reaches this group only, never the shell or make. */
     if (!interactive && setpgid(0, 0) == -1)
         kit_die("setpgid");
     pid_t helper_pid[MAX_HELPERS];
     for (int i = 0; i < helpers; i++)   /* born with SIGINT at its default */
         helper_pid[i] = kit_start(sleeper, i + 1, "helper %d", i + 1);
-    sigset_t wanted = set_of(SIGINT), during;
-    sigaddset(&wanted, SIGALRM);
-    if (sigprocmask(SIG_BLOCK, &wanted, &during) == -1)
+    sigset_t alrm = set_of(SIGALRM), during;
+    if (sigprocmask(SIG_BLOCK, &alrm, &during) == -1)
         kit_die("sigprocmask");
-    set_action(SIGINT, count_signal);   /* SIGALRM's: inherited from main */
-    got[SIGINT] = got[SIGALRM] = 0;
+    sigdelset(&during, SIGINT);         /* blocked since birth; sigsuspend lets it in */
     arm(interactive ? (double)patience : 5 * unit());    /* the notes' alarm(5) */
     for (int sent = 0; got[SIGALRM] == 0 || sent < to_send;) {
         kit_say(interactive ? "Waiting for a signal: press Ctrl-C (the notes' alarm: %ld s)"
@@ -254,24 +251,46 @@ static void ctrl_c_part(const struct kit_args *args)
     rep->refused = rep->by_sigint = 0;
     if (interactive)    /* your Ctrl-C reaches this process too: ignore it meanwhile */
         set_action(SIGINT, SIG_IGN);
+    /* Born with SIGINT blocked: no Ctrl-C finds it before its handler is set. */
+    sigset_t intr = set_of(SIGINT), old;
+    if (sigprocmask(SIG_BLOCK, &intr, &old) == -1)
+        kit_die("sigprocmask");
+    pid_t pid = kit_start(notes_program, interactive ? 0 : SELF_SENT, "notes");
+    if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+        kit_die("sigprocmask");
     int status;
-    kit_join(kit_start(notes_program, interactive ? 0 : SELF_SENT, "notes"), &status, -1);
+    kit_join(pid, &status, -1);
     kit_stop_policy();                  /* the kit's Ctrl-C policy back */
-    kit_expect(interactive ? rep->refused >= 1 : rep->refused == SELF_SENT,
-               "%s, the handler said 就不结束 %d time(s)",
-               interactive ? "you pressed Ctrl-C" : "2 SIGINTs sent", rep->refused);
+    kit_expect(interactive ? rep->refused >= 1 : rep->refused == SELF_SENT, "%s, the handler said "
+               "就不结束 %d time(s)", interactive ? "you pressed Ctrl-C" : "2 SIGINTs sent", rep->refused);
     kit_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                "it never quit on SIGINT: it %s when its loop ended", status_str(status));
     kit_expect(rep->by_sigint == helpers, "the group got it: %d of %ld helpers killed by SIGINT",
                rep->by_sigint, helpers);
 }
 
+/* ---- 6. kill -l: the signals by number, name and meaning ------------------ */
+static void list_part(const struct kit_args *args)
+{
+    (void)args;
+    int named = 0;                              /* two columns: sig, sig + 16; then 34 */
+    for (int sig = 1; sig <= 16; sig++) {
+        int r = sig + 16 <= SIGSYS ? sig + 16 : SIGRTMIN;
+        named += (sigabbrev_np(sig) != NULL) + (sigabbrev_np(r) != NULL);
+        kit_say("%2d SIG%-6s %-23s %2d SIG%-6s %s", sig, sigabbrev_np(sig), strsignal(sig), r,
+                r == SIGRTMIN ? "RTMIN" : sigabbrev_np(r), strsignal(r));
+    }
+    kit_expect(named == SIGSYS, "%d signals: number, name, text; real-time: %d..%d", named,
+               SIGRTMIN, SIGRTMAX);
+}
+
 static const struct kit_part parts[] = {
     {"kill", "kill(pid, sig): SIGTERM's default action; SIGKILL no one catches", kill_part, 1},
-    {"ign-dfl", "SIG_IGN, then SIG_DFL, as the notes do with SIGALRM", ign_dfl_part, 1},
+    {"ign-dfl", "SIG_IGN, as the notes do with SIGALRM; then SIG_DFL", ign_dfl_part, 1},
     {"sigsuspend", "if (!flag) pause(); is a race, sigsuspend is not", wait_part, 1},
     {"alarm", "alarm(): one clock per process, a second call replaces the first", alarm_part, 1},
     {"ctrl-c", "Ctrl-C and the notes' handler: 就不结束 each time", ctrl_c_part, 1},
+    {"kill-l", "kill -l: the signal list, number, name and meaning", list_part, 1},
     {0}};
 
 static const struct kit_option options[] = {
