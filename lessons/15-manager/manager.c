@@ -185,7 +185,7 @@ static void do_work(int id)
         long item = strtol(call(fd, "get"), NULL, 10);
         if (item == NONE)
             return;                /* exit signal */
-        kit_pace(0.25);            /* fake work: the notes sleep 5 s */
+        kit_pace(0.7);             /* fake work: the notes sleep 5 s */
         kit_say("finish task: %ld (in_queue.qsize() = %s)", item, call(fd, "qsize"));
         call(fd, "append %ld", item);
     }
