@@ -24,7 +24,7 @@
 
 enum { MAX_WORKERS = 16, MAX_CLIENTS = MAX_WORKERS + 1, MAX_TASKS = 200, TEXT = 80 };
 enum { NONE = 0, MAX_ITEMS = MAX_WORKERS * 10000 };   /* tasks are 1..n: 0 is None */
-static long appends = 1000;
+static long appends = 500;
 
 /* ---- messages: one per packet (SOCK_SEQPACKET keeps the boundaries; a pipe
  * would not: lesson 11). MSG_NOSIGNAL: a peer gone gives EPIPE, not SIGPIPE. */
