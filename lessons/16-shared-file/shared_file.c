@@ -10,8 +10,7 @@
  *    Appends through one descriptor never overwrite; a line in pieces needs a lock.
  * Usage: ./lesson16 [-q] [-w N] [-n KIB] [--lines N] [--list] [--part N]
  * Watch for: blocks out of place with one offset, cmp equal with two, torn lines.
- * Try next: ./lesson16 --no-lock --lines 1000, and --shared-offset -n 8.
- * Compare with lesson 05 (the lock) and 11 (records torn in a pipe).
+ * Try next: --no-lock --lines 1000; --shared-offset -n 8. Compare with 05 (Lock), 11 (pipe).
  */
 #include "kit.h"
 
@@ -163,6 +162,7 @@ static off_t run_copy(bool own_open, long kib)
     own = own_open;
     shared_src = own ? -1 : open_file(original, O_RDONLY);
     shm->arrived = 0;
+    kit_say("copy1 and copy2: %ld KiB in two halves, %s", kib, own ? "each its own open()" : "one fd");
     kit_start(copy_half, 0, "copy1");
     kit_start(copy_half, 1, "copy2");
     kit_join_all(-1);
