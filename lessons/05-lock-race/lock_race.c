@@ -85,6 +85,7 @@ static void notes_job(int id, long n)
     (void)n;
     long num = id == 0 ? 1 : 100L * id;
     kit_check(pthread_mutex_lock(&s->lock));   /* once: the others wait for all ten */
+    kit_span_begin("lock");
     for (int i = 0; i < STEPS; i++) {
         kit_pace(0.05);                     /* the notes' time.sleep(0.5), shortened */
         long now = atomic_load_explicit(&s->counter, memory_order_relaxed) + num;
@@ -92,6 +93,7 @@ static void notes_job(int id, long n)
         s->order[s->steps++] = id;          /* safe: we hold the lock */
         kit_say("process %d: %ld", id + 1, now);
     }
+    kit_span_end("lock");
     kit_check(pthread_mutex_unlock(&s->lock));
 }
 
@@ -125,7 +127,9 @@ static void worker(int id)
     atomic_fetch_add(&s->arrived, 1);
     while (atomic_load(&s->arrived) < job_workers)
         sched_yield();
+    kit_span_begin("loop");         /* --trace: around the loop, never inside it */
     job(id, job_n);
+    kit_span_end("loop");
 }
 
 static void run_workers(void (*fn)(int id, long n), int workers, long n,
