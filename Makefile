@@ -145,7 +145,7 @@ PLOT_DATA  := plots/data
 PLOT_OUT   := plots
 BENCH_ARGS :=
 endif
-CHART_NAMES := $(patsubst plots/%.gp,%,$(wildcard plots/*.gp))
+CHART_NAMES := $(filter-out timeline,$(patsubst plots/%.gp,%,$(wildcard plots/*.gp)))
 CHARTS      := $(foreach c,$(CHART_NAMES),$(PLOT_OUT)/$c.png $(PLOT_OUT)/$c.svg)
 run_bench    = @echo "make plots: running $< $(BENCH_ARGS) (progress below)" >&2; \
                $< $(BENCH_ARGS) --out $(PLOT_DATA)
@@ -173,6 +173,53 @@ $(foreach c,$(CHART_NAMES),$(foreach t,png svg,$(eval $(call chart_rule,$c,$t)))
 plots: need-gnuplot $(CHARTS)
 	@echo "make plots: data in $(PLOT_DATA)/, charts:"
 	@for c in $(CHARTS); do echo "  $$c"; done
+
+# ---- timelines: each lesson's run, a row per process, time across ---------
+# `make timelines` runs every lesson with --quick --trace (common/trace.c:
+# one row per event from every process) and draws each trace with
+# plots/timeline.gp (which reads it through plots/timeline.awk), as PNG and
+# SVG: timeline-NN. A lesson whose telling spans are too short to see in the
+# whole run gets a second chart of that part alone, timeline-NN-partM
+# (TIMELINE_PART_NN = M). The charts go to plots/data/timelines/, which git
+# ignores; the reference set the lesson READMEs show is committed in
+# plots/timelines/, made with `make timelines TIMELINES=plots/timelines`.
+# The lessons run one after another (an order-only chain), even under -j.
+TIMELINES ?= plots/data/timelines
+TIMELINE_PART_03 := 1
+TIMELINE_PART_05 := 3
+TIMELINE_PART_08 := 1
+TIMELINE_PART_13 := 1
+TIMELINE_NNS  := $(foreach d,$(LESSON_DIRS),$(call nn_of,$d))
+TIMELINE_DRAW := plots/timeline.gp plots/timeline.awk plots/style.inc
+run_of         = $(if $(filter .,$(BINDIR)),./)$(call bin_of,lesson$1)
+timeline_of    = $(foreach t,png svg,$(TIMELINES)/timeline-$1.$t \
+                   $(if $(TIMELINE_PART_$1),$(TIMELINES)/timeline-$1-part$(TIMELINE_PART_$1).$t))
+
+# A pattern rule with two targets would make both in one run: one per format.
+define timeline_part_rule
+$(TIMELINES)/timeline-$1-part%.$2: $(TIMELINES)/timeline-$1.tsv $(TIMELINE_DRAW)
+	@echo "make timelines: drawing $$@" >&2
+	@gnuplot -e "trace='$$<'; out='$$@'; fmt='$2'; part='$$*'" plots/timeline.gp
+endef
+define timeline_rule
+$(TIMELINES)/timeline-$1.tsv: $(call bin_of,lesson$1)
+	@mkdir -p $$(@D)
+	@echo "make timelines: $(call run_of,$1) --quick --trace $$@" >&2
+	@$(call run_of,$1) --quick --trace $$@ >$(TIMELINES)/timeline-$1.out \
+	  || echo "make timelines: lesson$1 exited with status $$$$? (its verdict is in the chart)" >&2
+$(TIMELINES)/timeline-$1.png $(TIMELINES)/timeline-$1.svg: $(TIMELINES)/timeline-$1.tsv $(TIMELINE_DRAW)
+	@echo "make timelines: drawing $$@" >&2
+	@gnuplot -e "trace='$$<'; out='$$@'; fmt='$$(subst .,,$$(suffix $$@))'" plots/timeline.gp
+$(foreach t,png svg,$(eval $(call timeline_part_rule,$1,$t)))
+endef
+$(foreach n,$(TIMELINE_NNS),$(eval $(call timeline_rule,$n)))
+$(foreach i,$(shell seq 2 $(words $(TIMELINE_NNS))),$(eval \
+  $(TIMELINES)/timeline-$(word $i,$(TIMELINE_NNS)).tsv: | \
+  $(TIMELINES)/timeline-$(word $(shell expr $i - 1),$(TIMELINE_NNS)).tsv))
+
+.PHONY: timelines
+timelines: need-gnuplot $(foreach n,$(TIMELINE_NNS),$(call timeline_of,$n))
+	@echo "make timelines: traces and charts in $(TIMELINES)/"
 
 need-gnuplot:
 	@command -v gnuplot >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
@@ -214,6 +261,7 @@ help:
 	@echo "  make bench      build the benchmarks"
 	@echo "  make plots      run missing or stale benchmarks (a few minutes), draw plots/*.png, *.svg"
 	@echo "  make plots QUICK=1   the same, reduced, in under a minute (plots/data/quick/)"
+	@echo "  make timelines  every lesson --quick --trace, one timeline chart each (plots/data/timelines/)"
 	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
 	@echo "  make clean      remove build/ and the lesson binaries"
 	@echo
