@@ -178,47 +178,49 @@ plots: need-gnuplot $(CHARTS)
 # `make timelines` runs every lesson with --quick --trace (common/trace.c:
 # one row per event from every process) and draws each trace with
 # plots/timeline.gp (which reads it through plots/timeline.awk), as PNG and
-# SVG: timeline-NN. A lesson whose telling spans are too short to see in the
-# whole run gets a second chart of that part alone, timeline-NN-partM
-# (TIMELINE_PART_NN = M). The charts go to plots/data/timelines/, which git
-# ignores; the reference set the lesson READMEs show is committed in
-# plots/timelines/, made with `make timelines TIMELINES=plots/timelines`.
+# SVG: timeline-NN. A lesson whose telling part is too short to see in the
+# whole run gets a second chart of that part alone, from a run of it alone
+# (TIMELINE_PART_NN = M: timeline-NN-partM), paced for a class when
+# TIMELINE_PACED_NN is set (under --quick lesson 03's tasks take no time and
+# lesson 05's code5 holds its lock for a few microseconds).
+# The charts go to plots/data/timelines/, which git ignores; the reference
+# set the lesson READMEs show is committed in plots/timelines/ (PNG and the
+# traces), made with `make timelines TIMELINES=plots/timelines`.
 # The lessons run one after another (an order-only chain), even under -j.
 TIMELINES ?= plots/data/timelines
-TIMELINE_PART_03 := 1
-TIMELINE_PART_05 := 3
-TIMELINE_PART_08 := 1
-TIMELINE_PART_13 := 1
-TIMELINE_NNS  := $(foreach d,$(LESSON_DIRS),$(call nn_of,$d))
-TIMELINE_DRAW := plots/timeline.gp plots/timeline.awk plots/style.inc
-run_of         = $(if $(filter .,$(BINDIR)),./)$(call bin_of,lesson$1)
-timeline_of    = $(foreach t,png svg,$(TIMELINES)/timeline-$1.$t \
-                   $(if $(TIMELINE_PART_$1),$(TIMELINES)/timeline-$1-part$(TIMELINE_PART_$1).$t))
+TIMELINE_PART_03  := 1
+TIMELINE_PACED_03 := yes
+TIMELINE_PART_05  := 3
+TIMELINE_PACED_05 := yes
+TIMELINE_PART_08  := 1
+TIMELINE_PART_13  := 1
+TIMELINE_NNS   := $(foreach d,$(LESSON_DIRS),$(call nn_of,$d))
+TIMELINE_PARTS := $(foreach n,$(TIMELINE_NNS),$(if $(TIMELINE_PART_$n),$n-part$(TIMELINE_PART_$n)))
+TIMELINE_RUNS  := $(TIMELINE_NNS) $(TIMELINE_PARTS)
+TIMELINE_DRAW  := plots/timeline.gp plots/timeline.awk plots/style.inc
+run_of          = $(if $(filter .,$(BINDIR)),./)$(call bin_of,lesson$1)
 
-# A pattern rule with two targets would make both in one run: one per format.
-define timeline_part_rule
-$(TIMELINES)/timeline-$1-part%.$2: $(TIMELINES)/timeline-$1.tsv $(TIMELINE_DRAW)
-	@echo "make timelines: drawing $$@" >&2
-	@gnuplot -e "trace='$$<'; out='$$@'; fmt='$2'; part='$$*'" plots/timeline.gp
-endef
+# $1: the chart's name (05 or 05-part3), $2: the lesson (05), $3: the
+# lesson's options, $4: the part to draw alone ('' for the whole run).
 define timeline_rule
-$(TIMELINES)/timeline-$1.tsv: $(call bin_of,lesson$1)
-	@mkdir -p $$(@D)
-	@echo "make timelines: $(call run_of,$1) --quick --trace $$@" >&2
-	@$(call run_of,$1) --quick --trace $$@ >$(TIMELINES)/timeline-$1.out \
-	  || echo "make timelines: lesson$1 exited with status $$$$? (its verdict is in the chart)" >&2
+$(TIMELINES)/timeline-$1.tsv: $(call bin_of,lesson$2)
+	@mkdir -p $$(@D) $(BUILD)/timelines
+	@echo "make timelines: $(call run_of,$2) $3 --trace $$@" >&2
+	@$(call run_of,$2) $3 --trace $$@ >$(BUILD)/timelines/timeline-$1.out \
+	  || echo "make timelines: lesson$2 exited with status $$$$? (its verdict is in the chart)" >&2
 $(TIMELINES)/timeline-$1.png $(TIMELINES)/timeline-$1.svg: $(TIMELINES)/timeline-$1.tsv $(TIMELINE_DRAW)
 	@echo "make timelines: drawing $$@" >&2
-	@gnuplot -e "trace='$$<'; out='$$@'; fmt='$$(subst .,,$$(suffix $$@))'" plots/timeline.gp
-$(foreach t,png svg,$(eval $(call timeline_part_rule,$1,$t)))
+	@gnuplot -e "trace='$$<'; out='$$@'; fmt='$$(subst .,,$$(suffix $$@))'; part='$4'" plots/timeline.gp
 endef
-$(foreach n,$(TIMELINE_NNS),$(eval $(call timeline_rule,$n)))
-$(foreach i,$(shell seq 2 $(words $(TIMELINE_NNS))),$(eval \
-  $(TIMELINES)/timeline-$(word $i,$(TIMELINE_NNS)).tsv: | \
-  $(TIMELINES)/timeline-$(word $(shell expr $i - 1),$(TIMELINE_NNS)).tsv))
+$(foreach n,$(TIMELINE_NNS),$(eval $(call timeline_rule,$n,$n,--quick,)))
+$(foreach n,$(TIMELINE_NNS),$(if $(TIMELINE_PART_$n),$(eval $(call timeline_rule,$n-part$(TIMELINE_PART_$n),$n,$(strip \
+  --part $(TIMELINE_PART_$n)$(if $(TIMELINE_PACED_$n),, --quick)),$(TIMELINE_PART_$n)))))
+$(foreach i,$(shell seq 2 $(words $(TIMELINE_RUNS))),$(eval \
+  $(TIMELINES)/timeline-$(word $i,$(TIMELINE_RUNS)).tsv: | \
+  $(TIMELINES)/timeline-$(word $(shell expr $i - 1),$(TIMELINE_RUNS)).tsv))
 
 .PHONY: timelines
-timelines: need-gnuplot $(foreach n,$(TIMELINE_NNS),$(call timeline_of,$n))
+timelines: need-gnuplot $(foreach r,$(TIMELINE_RUNS),$(TIMELINES)/timeline-$r.png $(TIMELINES)/timeline-$r.svg)
 	@echo "make timelines: traces and charts in $(TIMELINES)/"
 
 need-gnuplot:

@@ -102,6 +102,20 @@ END {
             }
         }
     print "classes = " quote(substr(classes, 2))
+    # How many of each mark: the chart skips a kind it has none of (gnuplot
+    # warns about a plot with no valid points).
+    split("fork start exit join message message-ok message-warn message-fail", kinds, " ")
+    for (j in kinds) count[kinds[j]] = 0
+    for (i = 1; i <= events; i++) if (ev_pid[i] in row) count[ev_kind[i]]++
+    labels = 0
+    for (i = 1; i <= spans; i++) if ((sp_pid[i] in row) && label(sp_name[i]) != "") labels++
+    print "n_start = " count["fork"] + count["start"]
+    print "n_exit = " count["exit"]
+    print "n_join = " count["join"]
+    print "n_message = " count["message"]
+    print "n_ok = " count["message-ok"]
+    print "n_bad = " count["message-warn"] + count["message-fail"]
+    print "n_labels = " labels
     print "part_title = " quote(part_title)
     print "zoom_lo = " quote(lo < 0 ? "" : ms(lo))
     print "zoom_hi = " quote(lo < 0 ? "" : ms(hi))
