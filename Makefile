@@ -149,7 +149,7 @@ PLOT_DATA  := plots/out/data
 PLOT_OUT   := plots/out
 BENCH_ARGS :=
 endif
-CHART_NAMES := $(patsubst plots/%.gp,%,$(wildcard plots/*.gp))
+CHART_NAMES := $(filter-out timeline,$(patsubst plots/%.gp,%,$(wildcard plots/*.gp)))
 CHARTS      := $(foreach c,$(CHART_NAMES),$(PLOT_OUT)/$c.png $(PLOT_OUT)/$c.svg)
 run_bench    = @echo "make plots: running $< $(BENCH_ARGS) (progress below)" >&2; \
                $< $(BENCH_ARGS) --out $(PLOT_DATA)
@@ -194,6 +194,55 @@ reference-charts:
 	cp plots/out/data/*.tsv plots/reference/
 	@echo "reference-charts: copied; check the README captions against plots/reference/*.tsv, then commit"
 
+# ---- timelines: each lesson's run, a row per process, time across ---------
+# `make timelines` runs every lesson with --quick --trace (common/trace.c:
+# one row per event from every process) and draws each trace with
+# plots/timeline.gp (which reads it through plots/timeline.awk), as PNG and
+# SVG: timeline-NN. A lesson whose telling part is too short to see in the
+# whole run gets a second chart of that part alone, from a run of it alone
+# (TIMELINE_PART_NN = M: timeline-NN-partM), paced for a class when
+# TIMELINE_PACED_NN is set (under --quick lesson 03's tasks take no time and
+# lesson 05's code5 holds its lock for a few microseconds).
+# The charts go to plots/data/timelines/, which git ignores; the reference
+# set the lesson READMEs show is committed in plots/timelines/ (PNG and the
+# traces), made with `make timelines TIMELINES=plots/timelines`.
+# The lessons run one after another (an order-only chain), even under -j.
+TIMELINES ?= plots/data/timelines
+TIMELINE_PART_03  := 1
+TIMELINE_PACED_03 := yes
+TIMELINE_PART_05  := 2
+TIMELINE_PACED_05 := yes
+TIMELINE_PART_08  := 1
+TIMELINE_PART_13  := 1
+TIMELINE_NNS   := $(foreach d,$(LESSON_DIRS),$(call nn_of,$d))
+TIMELINE_PARTS := $(foreach n,$(TIMELINE_NNS),$(if $(TIMELINE_PART_$n),$n-part$(TIMELINE_PART_$n)))
+TIMELINE_RUNS  := $(TIMELINE_NNS) $(TIMELINE_PARTS)
+TIMELINE_DRAW  := plots/timeline.gp plots/timeline.awk plots/style.inc
+run_of          = $(if $(filter .,$(BINDIR)),./)$(call bin_of,lesson$1)
+
+# $1: the chart's name (05 or 05-part3), $2: the lesson (05), $3: the
+# lesson's options, $4: the part to draw alone ('' for the whole run).
+define timeline_rule
+$(TIMELINES)/timeline-$1.tsv: $(call bin_of,lesson$2)
+	@mkdir -p $$(@D) $(BUILD)/timelines
+	@echo "make timelines: $(call run_of,$2) $3 --trace $$@" >&2
+	@$(call run_of,$2) $3 --trace $$@ >$(BUILD)/timelines/timeline-$1.out \
+	  || echo "make timelines: lesson$2 exited with status $$$$? (its verdict is in the chart)" >&2
+$(TIMELINES)/timeline-$1.png $(TIMELINES)/timeline-$1.svg: $(TIMELINES)/timeline-$1.tsv $(TIMELINE_DRAW)
+	@echo "make timelines: drawing $$@" >&2
+	@gnuplot -e "trace='$$<'; out='$$@'; fmt='$$(subst .,,$$(suffix $$@))'; part='$4'" plots/timeline.gp
+endef
+$(foreach n,$(TIMELINE_NNS),$(eval $(call timeline_rule,$n,$n,--quick,)))
+$(foreach n,$(TIMELINE_NNS),$(if $(TIMELINE_PART_$n),$(eval $(call timeline_rule,$n-part$(TIMELINE_PART_$n),$n,$(strip \
+  --part $(TIMELINE_PART_$n)$(if $(TIMELINE_PACED_$n),, --quick)),$(TIMELINE_PART_$n)))))
+$(foreach i,$(shell seq 2 $(words $(TIMELINE_RUNS))),$(eval \
+  $(TIMELINES)/timeline-$(word $i,$(TIMELINE_RUNS)).tsv: | \
+  $(TIMELINES)/timeline-$(word $(shell expr $i - 1),$(TIMELINE_RUNS)).tsv))
+
+.PHONY: timelines
+timelines: need-gnuplot $(foreach r,$(TIMELINE_RUNS),$(TIMELINES)/timeline-$r.png $(TIMELINES)/timeline-$r.svg)
+	@echo "make timelines: traces and charts in $(TIMELINES)/"
+
 need-gnuplot:
 	@command -v gnuplot >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
 
@@ -235,6 +284,7 @@ help:
 	@echo "  make plots      run missing or stale benchmarks (minutes), draw plots/out/*.png, *.svg"
 	@echo "  make plots QUICK=1   the same, reduced, titled QUICK (plots/out/quick/)"
 	@echo "  make reference-charts   copy an idle machine's plots/out charts to the tracked plots/"
+	@echo "  make timelines  every lesson --quick --trace, one timeline chart each (plots/data/timelines/)"
 	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
 	@echo "  make clean      remove build/ and the lesson binaries"
 	@echo

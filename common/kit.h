@@ -220,4 +220,28 @@ void kit_gate_open(struct kit_gate *gate);   /* in the parent, after starting th
 const char *kit_object_name(char *buf, size_t size, const char *what);
 void kit_object_unlinked(const char *name);
 
+/* ---- the timeline (trace.c) ----------------------------------------------
+ * --trace FILE (every lesson, kit_main) writes a tab-separated timeline of
+ * the run: a "# key: value" header (lesson, machine, date), the column line
+ *   time_ns  pid  role  kind  text
+ * and one row per event, from every process, each row one write(2) to a
+ * file opened with O_APPEND (so rows never tear). libkit writes the rows by
+ * itself: fork, start, exit, join, message (kit_say/kit_warn/kit_expect),
+ * section, and the span "gate" (kit_gate_wait). A lesson marks the spans its
+ * picture needs with two calls (begin and end name the same span):
+ *   kit_span_begin("lock");  ...  kit_span_end("lock");
+ * Without --trace every call here returns at once. Never call them inside a
+ * loop of millions: trace around the loop. kit_trace() is async-signal-safe.
+ * make timelines draws the charts (plots/timeline.gp).
+ */
+void kit_trace_open(const char *path, const char *lesson, const char *title, int argc,
+                    char *argv[]);
+void kit_trace_close(void);
+bool kit_tracing(void);
+void kit_trace(const char *kind, const char *text);
+void kit_span_begin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kit_span_end(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The role kit_set_role gave this process ("parent", "worker 2"). */
+const char *kit_role(void);
+
 #endif

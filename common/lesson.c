@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 enum { MAX_PARTS = 24, MAX_OWN = 12, MAX_LONGOPTS = 48, USAGE_BYTES = 6144 };
-enum { OPT_LIST = 1000, OPT_PART, OPT_PART0 = 1100, OPT_OWN0 = 1200 };
+enum { OPT_LIST = 1000, OPT_PART, OPT_TRACE, OPT_PART0 = 1100, OPT_OWN0 = 1200 };
 
 static char usage[USAGE_BYTES];
 static size_t usage_len;
@@ -99,6 +99,7 @@ static void build_usage(const struct kit_lesson *l, int parts, int own)
         add_number("-n, --count N", &l->count);
     add_option("    --list", "list the parts and exit", "");
     add_option("    --part N", "run part N only (repeatable)", "");
+    add_option("    --trace FILE", "write the run's timeline to FILE (tab-separated)", "");
     for (int j = 0; j < own; j++) {
         const struct kit_option *o = &l->options[j];
         char names[64], range[96] = "";
@@ -152,8 +153,9 @@ int kit_main(const struct kit_lesson *l, int argc, char *argv[])
         {"quick", no_argument, NULL, 'q'},
         {"list", no_argument, NULL, OPT_LIST},
         {"part", required_argument, NULL, OPT_PART},
+        {"trace", required_argument, NULL, OPT_TRACE},
     };
-    int n = 4;
+    int n = 5;
     opterr = 0;                        /* we say what is wrong, in one line */
     char shortopts[8] = ":hq";         /* ':' first: a missing value is ':', not '?' */
     if (l->workers.help != NULL) {
@@ -173,6 +175,7 @@ int kit_main(const struct kit_lesson *l, int argc, char *argv[])
 
     bool quick = false, list = false, chosen[MAX_PARTS] = {false}, any = false;
     long workers = 0, count = 0;       /* 0: not given */
+    const char *trace = NULL;
     for (int opt; (opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1;) {
         if (opt == 'h') {
             fputs(usage, stdout);
@@ -187,6 +190,10 @@ int kit_main(const struct kit_lesson *l, int argc, char *argv[])
             list = true;
         } else if (opt == OPT_PART) {
             chosen[kit_parse_long("--part", optarg, 1, parts) - 1] = any = true;
+        } else if (opt == OPT_TRACE) {
+            if (optarg[0] == '\0')
+                kit_usage_error("--trace needs a file name");
+            trace = optarg;
         } else if (opt >= OPT_PART0 && opt < OPT_PART0 + parts) {
             chosen[opt - OPT_PART0] = any = true;
         } else if (opt >= OPT_OWN0 && opt < OPT_OWN0 + own) {
@@ -216,6 +223,8 @@ int kit_main(const struct kit_lesson *l, int argc, char *argv[])
     kit_set_quick(quick);
     kit_show_ms(l->show_ms);
     kit_stop_policy();
+    if (trace != NULL)                 /* before the first child: they all inherit it */
+        kit_trace_open(trace, l->name, l->title, argc, argv);
     print_intro(l);
     for (int i = 0; i < parts; i++) {
         if (any ? !chosen[i] : !l->parts[i].by_default)
@@ -227,5 +236,7 @@ int kit_main(const struct kit_lesson *l, int argc, char *argv[])
             kit_join_all(1.0);
     }
     kit_section("verdict");
-    return kit_verdict();
+    int status = kit_verdict();
+    kit_trace_close();
+    return status;
 }

@@ -42,6 +42,8 @@ void kit_set_role(const char *fmt, ...)
 
 void kit_show_ms(bool on) { show_ms = on; }
 
+const char *kit_role(void) { return role; }
+
 static void put(const char *buf, size_t len)
 {
     while (len > 0) {
@@ -84,11 +86,29 @@ static int role_colour(void)
     return 31 + (int)(hash % 6); /* red .. cyan */
 }
 
+/* With --trace, the line is also a 'message' row: its text without the tag. */
+static void trace_line(const char *mark, const char *fmt, va_list ap)
+{
+    char buf[LINE_MAX_BYTES];
+    size_t len = 0;
+    if (mark != NULL)
+        add(buf, &len, "%s ", mark);
+    vadd(buf, &len, fmt, ap);
+    buf[len] = '\0';
+    kit_trace("message", buf);
+}
+
 static void line(const char *mark, int mark_colour, const char *fmt, va_list ap)
 {
     char buf[LINE_MAX_BYTES];
     size_t len = 0;
     bool c = use_colour();
+    if (kit_tracing()) {
+        va_list copy;
+        va_copy(copy, ap);
+        trace_line(mark, fmt, copy);
+        va_end(copy);
+    }
     if (show_ms)
         add(buf, &len, "%6.0fms ", kit_elapsed_ms());
     if (c)
@@ -145,6 +165,13 @@ void kit_section(const char *fmt, ...)
     vadd(buf, &len, fmt, ap);
     add(buf, &len, c ? " ==\033[0m" : " ==");
     va_end(ap);
+    if (kit_tracing()) {
+        va_start(ap, fmt);
+        char text[LINE_MAX_BYTES];
+        vsnprintf(text, sizeof text, fmt, ap);
+        va_end(ap);
+        kit_trace("section", text);
+    }
     buf[len++] = '\n';
     put(buf, len);
 }

@@ -206,7 +206,9 @@ pid_t kit_start(void (*body)(int id), int id, const char *role_fmt, ...)
             _exit(EXIT_FAILURE);
         kit_set_role("%s", role);
         restore_mask(&old);
+        kit_trace("start", role);
         body(id);
+        kit_trace("exit", "body returned: _exit(0)");
         _exit(EXIT_SUCCESS);           /* never return into the parent's code */
     }
     default:
@@ -220,8 +222,14 @@ pid_t kit_start(void (*body)(int id), int id, const char *role_fmt, ...)
 /* Joined: no longer ours to signal. The last entry moves into the gap
  * before the count shrinks, so a handler running in between sees it twice
  * (a harmless second kill), never not at all. */
-static void forget(pid_t pid)
+static void forget(pid_t pid, int status)
 {
+    if (kit_tracing()) {
+        char text[96], how[64];
+        snprintf(text, sizeof text, "joined %ld: %s", (long)pid,
+                 kit_status_str(status, how, sizeof how));
+        kit_trace("join", text);
+    }
     for (int i = 0; i < children_n; i++)
         if (children[i] == pid) {
             children[i] = children[children_n - 1];
@@ -241,7 +249,7 @@ bool kit_join(pid_t pid, int *status, double seconds)
         while (waitpid(pid, status, 0) == -1)
             if (errno != EINTR)
                 kit_die("waitpid");
-        forget(pid);
+        forget(pid, *status);
         return true;
     }
     /* Poll with WNOHANG every millisecond: simple, never early, and exact
@@ -250,7 +258,7 @@ bool kit_join(pid_t pid, int *status, double seconds)
     for (;;) {
         pid_t r = waitpid(pid, status, WNOHANG);
         if (r == pid) {
-            forget(pid);
+            forget(pid, *status);
             return true;
         }
         if (r == -1 && errno != EINTR)
@@ -338,8 +346,10 @@ void kit_gate_wait(struct kit_gate *gate)
         kit_die("close");
     char c;
     ssize_t n;
+    kit_span_begin("gate");
     while ((n = read(gate->fd[READ_END], &c, 1)) == -1 && errno == EINTR)
         ;
+    kit_span_end("gate");
     if (n == -1)
         kit_die("read");
     if (close(gate->fd[READ_END]) == -1)

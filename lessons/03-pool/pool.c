@@ -41,7 +41,6 @@ static struct pool {
 static _Atomic int *slot;       /* shared memory (lesson 04): the task each worker runs */
 
 static int64_t f(int64_t x) { return x * x; }     /* the notes' f(x) */
-
 static void worker(int k)
 {
     /* Close the parent's ends: holding the task pipe's write end, no worker would read EOF. */
@@ -58,15 +57,16 @@ static void worker(int k)
         if (got != sizeof t)
             kit_die("read");
         atomic_store(&slot[k], t.id);   /* if we die now, the parent knows what was lost */
+        kit_span_begin("task %d", t.id);  /* --trace: which worker ran which task */
         kit_sleep(t.sleep_ms / 1000.0);
         struct result r = {.id = t.id, .pid = getpid(), .value = f(t.x)};
         kit_say("f(%d) = %lld", t.x, (long long)r.value);
         if (write(pool.results[WRITE_END], &r, sizeof r) != sizeof r)   /* atomic */
             kit_die("write");
         atomic_store(&slot[k], IDLE);
+        kit_span_end("task %d", t.id);
     }
 }
-
 static void start_worker(int k)
 {
     int life[2];

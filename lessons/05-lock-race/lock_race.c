@@ -52,8 +52,10 @@ static enum { NO_LOCK, EACH, WHOLE } with_lock;   /* the lock around what */
 static void add(int id, long n)
 {
     (void)id;
-    if (with_lock == WHOLE)
+    if (with_lock == WHOLE) {
         kit_check(pthread_mutex_lock(&s->lock));   /* once: the others wait for all */
+        kit_span_begin("lock");                    /* --trace: the lock held */
+    }
     for (long i = 0; i < n; i++) {
         if (with_lock == EACH)
             kit_check(pthread_mutex_lock(&s->lock));   /* nobody else until unlock */
@@ -62,8 +64,10 @@ static void add(int id, long n)
         if (with_lock == EACH)
             kit_check(pthread_mutex_unlock(&s->lock));
     }
-    if (with_lock == WHOLE)
+    if (with_lock == WHOLE) {
+        kit_span_end("lock");
         kit_check(pthread_mutex_unlock(&s->lock));
+    }
 }
 
 static void add_atomic(int id, long n)
@@ -103,7 +107,9 @@ static void worker(int id)
     while (atomic_load(&s->arrived) < job_workers)
         sched_yield();
     s->start[id] = kit_now();
+    kit_span_begin("loop");         /* --trace: around the loop, never inside it */
     job(id, job_n);
+    kit_span_end("loop");
     s->end[id] = kit_now();
 }
 

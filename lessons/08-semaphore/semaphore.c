@@ -48,7 +48,6 @@ static int enter(void)
         ;                     /* most = max(most, now), though others race us */
     return now;
 }
-
 static void visitor(int id)
 {
     (void)id;
@@ -60,11 +59,13 @@ static void visitor(int id)
         if (s->limited && sem_wait(&s->room) == -1)
             kit_die("sem_wait");
         int now = enter();
+        kit_span_begin("inside");   /* --trace: the time in the room */
         if (talk)
             kit_say("got in: %d inside now", now);
         if (talk)
             kit_pace(0.8);    /* the notes' sleep(3), shortened */
         kit_sleep(0.001);     /* a short hold, asleep: the others get the CPU and come in */
+        kit_span_end("inside");
         atomic_fetch_sub(&s->inside, 1);        /* out of the room BEFORE the post */
         if (s->limited && sem_post(&s->room) == -1)
             kit_die("sem_post");
@@ -86,7 +87,6 @@ static int crowd(long workers, bool show, bool limited)
     kit_join_all(-1);         /* a FAIL line for any process that failed */
     return atomic_load(&s->most);
 }
-
 static void notes(const struct kit_args *a)
 {
     int limit = (int)a->count;

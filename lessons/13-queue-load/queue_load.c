@@ -121,8 +121,11 @@ static struct queue *q_work;
  * for them to be taken, so joining it before getting them deadlocks. */
 static void flood(int id)
 {
-    for (int i = 0; i < TRAP_ITEMS; i++)
+    for (int i = 0; i < TRAP_ITEMS; i++) {
+        kit_span_begin("put");      /* --trace: shows where the child waits */
         put(q_work, (struct msg){.from = id, .value = i});
+        kit_span_end("put");
+    }
     kit_say("put all %d results, exiting", TRAP_ITEMS);
 }
 
