@@ -34,7 +34,7 @@ static struct pool {
     int n, to[MAX_WORKERS], from[MAX_WORKERS];  /* the parent's ends of each one's pipes */
     pid_t pid[MAX_WORKERS];
     int held[MAX_WORKERS];      /* the task each worker holds: the parent's own record */
-    int queued, next, settled, again[MAX_TASKS], n_again, resent, deaths;
+    int queued, next, settled, again[MAX_TASKS], n_again, resent, kills, deaths;
     bool quiet;                 /* no line per death (the stress run) */
     struct task task[MAX_TASKS];
     int64_t value[MAX_TASKS];
@@ -158,12 +158,12 @@ static void from_worker(int k)
                 (long)pool.pid[k]);
 }
 
-/* Until every task is back or `seconds` (< 0: no limit) pass: send tasks, poll() the
- * result pipes. false: the time came first. */
+/* Until every task is back and every worker we killed is seen dead, or `seconds`
+ * (< 0: no limit) pass: send tasks, poll() the result pipes. false: the time came first. */
 static bool wait_all(double seconds)
 {
     double deadline = kit_now() + seconds;
-    while (pool.settled < pool.queued) {
+    while (pool.settled < pool.queued || pool.deaths < pool.kills) {
         dispatch();
         double left = deadline - kit_now();
         if (seconds >= 0 && left <= 0)
@@ -230,6 +230,7 @@ static void kill_part(const struct kit_args *a)
             (long)old, after, victim, work);
     if (kill(old, SIGKILL) == -1)
         kit_die("kill");
+    pool.kills++;
     kit_say("Python's Pool would now wait for ever (CPython issue #96062); ours:");
     bool finished = wait_all(30.0);
     kit_say("task %d: handed out %d time(s), its result arrived %d time(s)", victim,
@@ -244,7 +245,7 @@ static void kill_part(const struct kit_args *a)
 /* A map of many small tasks while workers are SIGKILLed at random moments. */
 static void stress_part(const struct kit_args *a)
 {
-    int m = (int)(kills * 10 > a->count ? kills * 10 : a->count), killed = 0, busy = 0;
+    int m = (int)(kills * 10 > a->count ? kills * 10 : a->count), busy = 0;
     pid_t shot[MAX_WORKERS] = {0};  /* killed, not yet seen dead: not killed twice */
     pool_open((int)a->workers);
     pool.quiet = true;
@@ -252,7 +253,7 @@ static void stress_part(const struct kit_args *a)
     for (int i = 0; i < m; i++)
         submit(i, (int)(random() % 400), true);     /* 0-0.4 ms of "work" each */
     /* run the pool 0.1-2 ms, kill a random worker: idle, in read(), at work, in write() */
-    while (killed < kills && !wait_all((double)(random() % 1900 + 100) / 1e6)) {
+    while (pool.kills < kills && !wait_all((double)(random() % 1900 + 100) / 1e6)) {
         int k = (int)(random() % pool.n);
         if (shot[k] == pool.pid[k])
             continue;
@@ -260,11 +261,11 @@ static void stress_part(const struct kit_args *a)
         busy += pool.held[k] != IDLE;
         if (kill(pool.pid[k], SIGKILL) == -1)
             kit_die("kill");
-        killed++;
+        pool.kills++;
     }
     bool finished = wait_all(30.0);
-    kit_say("%d workers SIGKILLed at random moments (%d holding a task), %d replaced", killed,
-            busy, pool.deaths);
+    kit_say("%d workers SIGKILLed at random moments (%d holding a task), %d replaced",
+            pool.kills, busy, pool.deaths);
     kit_say("pool.map(f, range(%d)): %d tasks were handed out again", m, pool.resent);
     kit_expect(finished && once_right(0, m) == m, "%d of %d results right, each exactly once",
                once_right(0, m), m);
