@@ -287,7 +287,7 @@ int main(int argc, char *argv[])
 {
     static const struct kit_lesson lesson = {
         .name = "lesson19", .title = "Pool workers that die 进程池",
-        .idea = "a pool that loses no task and answers none twice, whenever a worker dies",
+        .idea = "a pool that loses no task and answers none twice when a worker dies",
         .python = "pool.map(f, range(10)), a worker SIGKILLed mid-task: map() hangs (note 003)",
         .mechanism = "the parent records 'worker k holds task t' as it writes the task; a dead\n"
                      "worker's result pipe reads EOF after all it wrote: its task is sent again",
