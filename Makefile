@@ -79,6 +79,7 @@ else
 LESSONS     := $(filter-out lesson17,$(LESSONS))
 LESSON_BINS := $(filter-out $(call bin_of,lesson17),$(LESSON_BINS))
 BENCH_BINS  := $(filter-out $(BUILD)/bench/bignum,$(BENCH_BINS))
+BENCH_SRC   := $(filter-out bench/bignum.c,$(BENCH_SRC))
 $(GMP_BINS) $(BUILD)/lessons/17-big-numbers/big_numbers.o $(BUILD)/bench/bignum.o: | need-gmp
 all:
 	@echo "make: GMP (gmp.h) not found: lesson17 and bench/bignum skipped; \`make deps\` installs it"
