@@ -9,8 +9,7 @@
  * Usage: ./lesson03 [-q] [-w N] [-n N] [--map] [--apply]
  * Watch for: the same few pids serving every task; note 002's ten times coming 4 at a
  * time; get(timeout) giving up while the pool works on; map(job) = [None] * 10.
- * Try next: -w 1 and -w 10 with --apply. Speed: bench/granularity.c.
- * Compare with lessons 19 (a pool that survives dying workers), 02 (the queue), 01.
+ * Try next: --apply -w 1, -w 3. Speed: bench/granularity.c. Compare: lessons 19, 17, 02.
  */
 #include "kit.h"
 #include <errno.h>
@@ -31,10 +30,9 @@ struct outcome { int64_t value; pid_t pid; int times; bool none; };
 
 /* At file scope: each worker, forked, starts with its own copy of it all. */
 static struct pool {
-    int n, to[MAX_WORKERS], from[MAX_WORKERS];  /* the parent's ends of each one's pipes */
+    int n, queued, next, settled, to[MAX_WORKERS], from[MAX_WORKERS];  /* to, from: our ends */
     pid_t pid[MAX_WORKERS];     /* held: the task each worker holds, the parent's record */
     int held[MAX_WORKERS];
-    int queued, next, settled;
     bool echo;                  /* print each result as it comes (imap_unordered) */
     struct task task[MAX_TASKS];
     struct outcome out[MAX_TASKS];
@@ -138,9 +136,11 @@ static void from_worker(int k)
         kit_die("read");
     int status;
     kit_join(pool.pid[k], &status, -1);     /* no limit: its files are closed, it is exiting */
-    char text[64];
-    kit_fail("worker %d (pid %ld) %s, holding task %d (lesson 19 sends it again)", k + 1,
-             (long)pool.pid[k], kit_status_str(status, text, sizeof text), pool.held[k]);
+    char text[64], task[32] = "no task";
+    if (pool.held[k] != IDLE)
+        snprintf(task, sizeof task, "task %d", pool.held[k]);
+    kit_fail("worker %d (pid %ld) %s, holding %s (lesson 19's pool goes on)", k + 1,
+             (long)pool.pid[k], kit_status_str(status, text, sizeof text), task);
 }
 
 /* res.get(timeout): until task `id` (-1: every task) is back, send tasks and poll() the
