@@ -4,9 +4,11 @@
  * ./lesson17 from outside, and skips when that binary was not built (no gmp.h). */
 #include <criterion/criterion.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -59,4 +61,52 @@ Test(lesson17, quick_runs_the_first_two_exactly)
     assert_says(r, "ok   pool.map(): 2 of 2 digit counts exactly the notes'");
     cr_assert_eq(count_of(r.out, " digits\n"), 5, "%s", r.out);
     run_free(&r);
+}
+
+/* The mechanism of this lesson's pool, without GMP: records of at most PIPE_BUF bytes
+ * written to one pipe by several processes at once arrive whole, never mixed, and each
+ * writer's records in its own order. */
+struct record { int32_t writer, seq; int64_t check; };
+
+Test(lesson17, small_pipe_writes_from_many_processes_never_mix)
+{
+    enum { WRITERS = 4, EACH = 20000 };
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t pid[WRITERS];
+    for (int w = 0; w < WRITERS; w++)
+        if ((pid[w] = test_fork()) == 0) {
+            close(fd[0]);
+            for (int i = 0; i < EACH; i++) {
+                struct record rec = {w, i, (int64_t)w * 1000003 + i};
+                if (write(fd[1], &rec, sizeof rec) != sizeof rec)
+                    _exit(1);
+            }
+            _exit(0);
+        }
+    close(fd[1]);
+    int next[WRITERS] = {0}, total = 0;
+    struct record rec;
+    char *p = (char *)&rec;
+    size_t have = 0;
+    for (ssize_t got; (got = read(fd[0], p + have, sizeof rec - have)) > 0;) {
+        have += (size_t)got;
+        if (have < sizeof rec)
+            continue;
+        have = 0;
+        cr_assert(rec.writer >= 0 && rec.writer < WRITERS, "torn record");
+        cr_assert_eq(rec.seq, next[rec.writer], "writer %d out of order", rec.writer);
+        cr_assert_eq(rec.check, (int64_t)rec.writer * 1000003 + rec.seq, "mixed record");
+        next[rec.writer]++;
+        total++;
+    }
+    close(fd[0]);
+    cr_assert_eq(have, 0, "a partial record at the end");
+    for (int w = 0; w < WRITERS; w++) {
+        int status;
+        cr_assert_eq(waitpid(pid[w], &status, 0), pid[w]);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        cr_assert_eq(next[w], EACH, "writer %d: %d of %d records", w, next[w], EACH);
+    }
+    cr_assert_eq(total, WRITERS * EACH);
 }
