@@ -139,7 +139,7 @@ static void from_worker(int k)
     char text[64], task[32] = "no task";
     if (pool.held[k] != IDLE)
         snprintf(task, sizeof task, "task %d", pool.held[k]);
-    kit_fail("worker %d (pid %ld) %s, holding %s (lesson 19's pool goes on)", k + 1,
+    kit_fail("worker %d (pid %ld) %s, holding %s (lesson 20's pool goes on)", k + 1,
              (long)pool.pid[k], kit_status_str(status, text, sizeof text), task);
 }
 

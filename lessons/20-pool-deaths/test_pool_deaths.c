@@ -1,4 +1,4 @@
-/* test_pool_deaths.c - lesson 19: a worker SIGKILLed at any point loses no task and
+/* test_pool_deaths.c - lesson 20: a worker SIGKILLed at any point loses no task and
  * duplicates no result. (--help, bad input, --list, --quick, signals: tests/.) */
 #include <criterion/criterion.h>
 
@@ -8,7 +8,7 @@
 
 #include "run.h"
 
-TestSuite(lesson19, .timeout = 120);
+TestSuite(lesson20, .timeout = 120);
 
 /* One kill of worker 1, `after` ms after it was handed task n/2 (tasks of 20 ms under
  * --quick): every one of the n results arrives exactly once, and task n/2 was handed
@@ -18,7 +18,7 @@ static void kill_at(const char *workers, int n, int after)
     char count[16], ms[16], line[128];
     snprintf(count, sizeof count, "%d", n);
     snprintf(ms, sizeof ms, "%d", after);
-    struct lesson_run r = RUN("lesson19", 20, "--quick", "--kill-worker", "-w", workers, "-n",
+    struct lesson_run r = RUN("lesson20", 20, "--quick", "--kill-worker", "-w", workers, "-n",
                               count, "--kill-after", ms);
     assert_run(r, 0);
     cr_assert_eq(count_of(r.out, "killed by signal 9 (SIGKILL)"), 1, "%s", r.out);
@@ -46,7 +46,7 @@ static void kill_at(const char *workers, int n, int after)
     run_free(&r);
 }
 
-Test(lesson19, a_kill_at_every_point_of_a_task_loses_and_duplicates_nothing)
+Test(lesson20, a_kill_at_every_point_of_a_task_loses_and_duplicates_nothing)
 {
     /* before the read(), early, mid-task, near the end, at the end, after the write() */
     static const int after[] = {0, 1, 2, 5, 10, 15, 18, 19, 20, 21, 22, 25, 30, 40, 60};
@@ -54,7 +54,7 @@ Test(lesson19, a_kill_at_every_point_of_a_task_loses_and_duplicates_nothing)
         kill_at("2", 10, after[i]);
 }
 
-Test(lesson19, one_worker_and_big_pools_too)
+Test(lesson20, one_worker_and_big_pools_too)
 {
     kill_at("1", 10, 10);   /* the pool has no other worker until the replacement */
     kill_at("1", 10, 0);
@@ -63,12 +63,12 @@ Test(lesson19, one_worker_and_big_pools_too)
 }
 
 /* many workers SIGKILLed at random moments while map runs, five runs */
-Test(lesson19, random_kills_during_map_every_result_exactly_once)
+Test(lesson20, random_kills_during_map_every_result_exactly_once)
 {
     static const char *const runs[][2] = {{"1", "50"}, {"2", "200"}, {"4", "300"},
                                           {"8", "100"}, {"3", "0"}};
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
-        struct lesson_run r = RUN("lesson19", 60, "--quick", "--kill-stress", "-w", runs[i][0],
+        struct lesson_run r = RUN("lesson20", 60, "--quick", "--kill-stress", "-w", runs[i][0],
                                   "--kills", runs[i][1]);
         assert_run(r, 0);
         int kills, busy, replaced, right, m;

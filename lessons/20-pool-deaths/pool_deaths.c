@@ -9,7 +9,7 @@
  *    mid-task, after its write()) can come between taking and recording. A dead worker's
  *    result pipe reads end of file only after every result it wrote; a task it held
  *    unanswered is then sent again, once. Results arrive exactly once; a task may RUN twice.
- * Usage: ./lesson19 [-q] [-w N] [-n N] [--kill-worker] [--kill-after MS]
+ * Usage: ./lesson20 [-q] [-w N] [-n N] [--kill-worker] [--kill-after MS]
  *        [--kill-stress] [--kills K]
  * Watch for: a SIGKILLed worker's task sent again (or not: killed after its write());
  * the stress run's count: every result exactly once, however many workers die.
@@ -286,7 +286,7 @@ static const struct kit_option options[] = {
 int main(int argc, char *argv[])
 {
     static const struct kit_lesson lesson = {
-        .name = "lesson19", .title = "Pool workers that die 进程池",
+        .name = "lesson20", .title = "Pool workers that die 进程池",
         .idea = "a pool that loses no task and answers none twice when a worker dies",
         .python = "pool.map(f, range(10)), a worker SIGKILLed mid-task: map() hangs (note 003)",
         .mechanism = "the parent records 'worker k holds task t' as it writes the task; a dead\n"
