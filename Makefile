@@ -64,6 +64,30 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIBKIT)
 	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS)
 
+# ---- GMP: lesson 17 and bench/bignum (big integers, libgmp) ----------------
+# Note 001's pool job builds numbers of up to 490,642 digits: lesson 17 and
+# bench/bignum link -lgmp. Everything else needs only a C compiler, so without
+# gmp.h these two are left out of `make all` (one line says so), and asking
+# for them by name says to run `make deps`, which installs libgmp-dev.
+GMP_OK   := $(shell echo 'int x;' | $(CC) -include gmp.h -E -x c - >/dev/null 2>&1 && echo yes)
+GMP_BINS := $(call bin_of,lesson17) $(BUILD)/bench/bignum
+deps: DEB_PACKAGES += libgmp-dev
+.PHONY: need-gmp
+ifeq ($(GMP_OK),yes)
+$(GMP_BINS): LDLIBS += -lgmp
+else
+LESSONS     := $(filter-out lesson17,$(LESSONS))
+LESSON_BINS := $(filter-out $(call bin_of,lesson17),$(LESSON_BINS))
+BENCH_BINS  := $(filter-out $(BUILD)/bench/bignum,$(BENCH_BINS))
+BENCH_SRC   := $(filter-out bench/bignum.c,$(BENCH_SRC))
+$(GMP_BINS) $(BUILD)/lessons/17-big-numbers/big_numbers.o $(BUILD)/bench/bignum.o: | need-gmp
+all:
+	@echo "make: GMP (gmp.h) not found: lesson17 and bench/bignum skipped; \`make deps\` installs it"
+endif
+need-gmp:
+	@echo "lesson17 and bench/bignum need GMP (gmp.h; Debian: libgmp-dev): run \`make deps\`"
+	@exit 1
+
 # ---- tests: one Criterion binary for libkit, every lesson and the benches --
 TEST_SRC := $(wildcard tests/*.c lessons/*/test_*.c bench/test_*.c)
 TEST_BIN := $(BUILD)/run-tests
