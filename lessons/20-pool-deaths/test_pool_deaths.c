@@ -78,7 +78,8 @@ Test(lesson20, random_kills_during_map_every_result_exactly_once)
             p--;
         cr_assert_eq(sscanf(p, "%d workers SIGKILLed at random moments (%d holding a task), "
                                "%d replaced", &kills, &busy, &replaced), 3, "%s", r.out);
-        cr_assert_eq(kills, atoi(runs[i][1]), "%s", r.out);
+        /* map may finish before every asked-for kill has happened: at most that many */
+        cr_assert(kills <= atoi(runs[i][1]) && (kills >= 1 || atoi(runs[i][1]) == 0), "%s", r.out);
         cr_assert_eq(replaced, kills, "every kill a death, every death replaced\n%s", r.out);
         p = strstr(r.out, "ok   ");
         cr_assert(p && sscanf(p, "ok   %d of %d results right, each exactly once", &right,
