@@ -75,7 +75,8 @@ static int soak(const char *phase, int runs)
             }
             if (any && first[0] == '\0') {   /* the first bad run's lines, for the log */
                 const char *fail = strstr(r.out, "FAIL");
-                snprintf(first, sizeof first, "%s", fail ? fail : r.err);
+                snprintf(first, sizeof first, "exit %d, %d left (%d running), shm '%.80s': %.300s",
+                         r.exit_code, r.leftovers, r.running, r.shm_left, fail ? fail : r.err);
             }
             bad_total += any;
             sum += r.seconds;
@@ -87,7 +88,7 @@ static int soak(const char *phase, int runs)
             printf(" %6d", count[c]);
         printf(" %8.3f %8.3f\n", sum / runs, most);
         if (first[0] != '\0')
-            printf("  first bad run: %.300s\n", first);
+            printf("  first bad run: %.500s\n", first);
         fflush(stdout);
     }
     return bad_total;
