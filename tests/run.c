@@ -108,7 +108,23 @@ static int reap_leftovers(pid_t group, int *running, bool *group_left)
     return count;
 }
 
-/* The first child /proc lists for the lesson's main thread, or 0. */
+/* A process that has ended but is not reaped yet: a kill() still
+ * "succeeds" on it, and changes nothing. */
+static bool is_zombie(long pid)
+{
+    char path[64], stat[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return true;                     /* gone already */
+    size_t len = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[len] = '\0';
+    const char *end = strrchr(stat, ')');   /* "pid (comm) S ...": comm may hold spaces */
+    return end == NULL || end[1] == '\0' || end[2] == 'Z' || end[2] == 'X';
+}
+
+/* The first running child /proc lists for the lesson's main thread, or 0. */
 static pid_t first_child(pid_t pid)
 {
     char path[64];
@@ -116,11 +132,12 @@ static pid_t first_child(pid_t pid)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return 0;
-    long child = 0;
-    if (fscanf(f, "%ld", &child) != 1)
-        child = 0;
+    long child = 0, found = 0;
+    while (found == 0 && fscanf(f, "%ld", &child) == 1)
+        if (!is_zombie(child))
+            found = child;
     fclose(f);
-    return (pid_t)child;
+    return (pid_t)found;
 }
 
 /* Unlinks /dev/shm objects whose name carries -PID and lists them in out. */
