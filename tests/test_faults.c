@@ -160,18 +160,27 @@ Test(faults, sigkill_of_the_parent_leaves_no_process_within_2_s)
     char names[MAX_LESSONS][16];
     int n = lessons(names);
     struct tally t = {.what = "SIGKILL of the parent"};
+    int names_left = 0;
     const struct moment *const moments[] = {&early, &mid, &blocked, NULL};
     for (int i = 0; i < n; i++)
         for (int k = 0; moments[k] != NULL; k++) {
             struct run_fault f = {.sig = SIGKILL, .target = RUN_TO_MAIN, .grace = 2.0};
             struct lesson_run r = run_at(names[i], moments[k], &f);
             t.tried++;
+            /* SIGKILL runs no code: a name between its shm_open/sem_open and
+             * the unlink stays. Counted, not failed: the next run with that
+             * pid removes it first (a_stale_name_with_our_pid_is_removed_first). */
+            if (r.shm_left[0] != '\0') {
+                names_left++;
+                r.shm_left[0] = '\0';
+            }
             bool killed = WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL;
             bool done = r.exit_code == 0 && strstr(r.out, "VERDICT: PASS");  /* ended first */
             if (left_nothing(&t, names[i], moments[k]->name, &r, true) && r.sent && !killed && !done)
                 failed(&t, names[i], moments[k]->name, "not killed?", &r);
             run_free(&r);
         }
+    cr_log_info("faults: SIGKILL of the parent: %d run(s) left a name in /dev/shm", names_left);
     report(&t);
 }
 
