@@ -30,11 +30,23 @@ LINK    = $(CC) $(KIT_CFLAGS) $(CFLAGS) $(LDFLAGS)
 # either rebuilds what it could affect.
 HEADERS := $(wildcard common/*.h tests/*.h bench/*.h)
 
+# ---- build hygiene: objects depend on the compiler and its flags ----------
+# build/.flags holds the compile and link command lines; it is rewritten
+# only when they change (another CC, CFLAGS, SAN=1, ...), and every object
+# and binary depends on it, so such a change rebuilds everything in that
+# BUILD directory and nothing is linked from objects of another compiler.
+FLAGS_FILE := $(BUILD)/.flags
+FLAGS_NOW  := $(COMPILE) | $(LINK) | $(KIT_LDLIBS) $(LDLIBS)
+ifneq ($(file <$(FLAGS_FILE)),$(FLAGS_NOW))
+$(shell mkdir -p $(BUILD) && printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' > $(FLAGS_FILE))
+endif
+# ---- end of build hygiene --------------------------------------------------
+
 # ---- libkit --------------------------------------------------------------
 KIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 LIBKIT  := $(BUILD)/libkit.a
 
-$(BUILD)/%.o: %.c $(HEADERS) Makefile
+$(BUILD)/%.o: %.c $(HEADERS) Makefile $(FLAGS_FILE)
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
@@ -50,9 +62,9 @@ LESSONS     := $(foreach d,$(LESSON_DIRS),lesson$(call nn_of,$d))
 LESSON_BINS := $(foreach l,$(LESSONS),$(call bin_of,$l))
 
 define lesson_rule
-$(call bin_of,lesson$(call nn_of,$1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out $1/test_%.c,$(wildcard $1/*.c))) $(LIBKIT)
+$(call bin_of,lesson$(call nn_of,$1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out $1/test_%.c,$(wildcard $1/*.c))) $(LIBKIT) $(FLAGS_FILE)
 	@mkdir -p $$(@D)
-	$$(LINK) -o $$@ $$^ $$(KIT_LDLIBS) $$(LDLIBS)
+	$$(LINK) -o $$@ $$(filter %.o %.a,$$^) $$(KIT_LDLIBS) $$(LDLIBS)
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$d)))
 
@@ -61,8 +73,8 @@ BENCH_SRC  := $(filter-out bench/test_%.c bench/lib%.c,$(wildcard bench/*.c))
 BENCH_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/lib*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIBKIT)
-	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIBKIT) $(FLAGS_FILE)
+	$(LINK) -o $@ $(filter %.o %.a,$^) $(KIT_LDLIBS) $(LDLIBS)
 
 # ---- GMP: lesson 17 and bench/bignum (big integers, libgmp) ----------------
 # Note 001's pool job builds numbers of up to 490,642 digits: lesson 17 and
@@ -90,13 +102,29 @@ need-gmp:
 
 # ---- tests: one Criterion binary for libkit, every lesson and the benches --
 TEST_SRC := $(wildcard tests/*.c lessons/*/test_*.c bench/test_*.c)
+# ---- fault tools (test_faults.c, make soak): programs of their own, not
+# Criterion tests. build/failfork.so is an LD_PRELOAD shim whose Nth fork()
+# fails; the plain build's tests use it (test_faults.o learns its path), an
+# ASan build cannot preload it and skips those tests.
+TEST_TOOLS := tests/failfork.c tests/soak.c
+TEST_SRC   := $(filter-out $(TEST_TOOLS),$(TEST_SRC))
+FAILFORK   := $(BUILD)/failfork.so
+ifneq ($(SAN),1)
+$(BUILD)/tests/test_faults.o: KIT_CPPFLAGS += -DFAILFORK_SO='"$(abspath $(FAILFORK))"'
+$(BUILD)/run-tests: | $(FAILFORK)
+endif
+$(FAILFORK): tests/failfork.c Makefile $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	$(CC) $(KIT_CPPFLAGS) $(CPPFLAGS) -std=c17 -Wall -Wextra -Werror $(CFLAGS) -fPIC -shared \
+	  -o $@ $< -ldl
+# ---- end of fault tools ----------------------------------------------------
 TEST_BIN := $(BUILD)/run-tests
 CRITERION_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRITERION_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)): KIT_CPPFLAGS += $(CRITERION_CFLAGS)
-$(TEST_BIN): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BENCH_LIB) $(LIBKIT)
-	$(LINK) -o $@ $^ $(CRITERION_LIBS) $(KIT_LDLIBS) $(LDLIBS)
+$(TEST_BIN): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BENCH_LIB) $(LIBKIT) $(FLAGS_FILE)
+	$(LINK) -o $@ $(filter %.o %.a,$^) $(CRITERION_LIBS) $(KIT_LDLIBS) $(LDLIBS)
 
 # ---- entry points --------------------------------------------------------
 .DEFAULT_GOAL := all
@@ -310,7 +338,8 @@ help:
 	@echo "  make reference-charts   copy an idle machine's plots/out charts to the tracked plots/"
 	@echo "  make timelines  every lesson --quick --trace, one timeline chart each (plots/data/timelines/)"
 	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
-	@echo "  make clean      remove build/ and the lesson binaries"
+	@echo "  make soak       every lesson's --quick 30 times idle, 30 times loaded (minutes)"
+	@echo "  make clean      remove build/, the lesson binaries and plots/data/"
 	@echo
 	@echo "Lessons:"
 	@for d in $(LESSON_DIRS); do \
@@ -319,5 +348,19 @@ help:
 	  printf '            %s\n' "$$(sed -n '3p' $$d/README.md)"; \
 	done
 
+# ---- soak (not in make check): every lesson's --quick, 30 times idle and
+# 30 times with every CPU busy; a table of FAILs, wrong PASSes, bad exits,
+# hangs and leftovers; non-zero exit on any. SOAK_RUNS=N to change 30.
+SOAK_RUNS ?= 30
+$(BUILD)/soak: $(BUILD)/tests/soak.o $(BUILD)/tests/run.o $(LIBKIT) $(FLAGS_FILE)
+	$(LINK) -o $@ $(filter %.o %.a,$^) $(KIT_LDLIBS) $(LDLIBS)
+.PHONY: soak
+soak: $(LESSON_BINS) $(BUILD)/soak
+	MPKIT_BIN=$(BINDIR) $(BUILD)/soak $(SOAK_RUNS)
+# ---- end of soak -----------------------------------------------------------
+
+# Every generated file: objects and binaries of every BUILD (all live in
+# build/), the lesson binaries, the benchmarks' data and the quick charts
+# (plots/data/), and a benchmark's half-written NAME.part file.
 clean:
-	rm -rf build lesson[0-9][0-9]
+	rm -rf build lesson[0-9][0-9] plots/data

@@ -318,6 +318,52 @@ static void make_parent_dirs(const char *path)
     }
 }
 
+/* An interrupted run (Ctrl-C, kill, a closed terminal) removes its
+ * half-written NAME.part files: the handler unlinks them (unlink is
+ * async-signal-safe), puts back whatever handled the signal before (kit's
+ * stop path, or death) and sends the signal again, to be handled so as we
+ * return. Only the process that opened them does: a forked child must not. */
+enum { MAX_PART_FILES = 4 };
+static char part_files[MAX_PART_FILES][520];
+static volatile sig_atomic_t part_files_n;
+static pid_t part_owner;
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction stop_before[3];
+
+static void remove_part_files(int sig)
+{
+    if (getpid() == part_owner)
+        for (int i = 0; i < part_files_n; i++)
+            unlink(part_files[i]);
+    for (int k = 0; k < 3; k++)
+        if (stop_signals[k] == sig)
+            sigaction(sig, &stop_before[k], NULL);
+    raise(sig);
+}
+
+static void guard_part_file(const char *part)
+{
+    if (part_files_n == MAX_PART_FILES)
+        kit_fail("more than %d data files open at once", MAX_PART_FILES);
+    snprintf(part_files[part_files_n], sizeof part_files[0], "%s", part);
+    part_files_n = part_files_n + 1;
+    if (part_files_n > 1)
+        return;                        /* the handler is in place */
+    part_owner = getpid();
+    struct sigaction sa = {.sa_handler = remove_part_files};
+    sigemptyset(&sa.sa_mask);
+    for (int k = 0; k < 3; k++)
+        sigaddset(&sa.sa_mask, stop_signals[k]);
+    for (int k = 0; k < 3; k++) {
+        if (sigaction(stop_signals[k], NULL, &stop_before[k]) == -1)
+            kit_die("sigaction");
+        if (stop_before[k].sa_handler == SIG_IGN)
+            continue;                  /* ignored (a background job's SIGINT): stays so */
+        if (sigaction(stop_signals[k], &sa, NULL) == -1)
+            kit_die("sigaction");
+    }
+}
+
 FILE *bench_data_open(const char *path, const char *what, int argc, char *const argv[])
 {
     make_parent_dirs(path);
@@ -328,6 +374,7 @@ FILE *bench_data_open(const char *path, const char *what, int argc, char *const 
     FILE *f = fopen(part, "w");
     if (f == NULL)
         kit_die("fopen");
+    guard_part_file(part);
     struct utsname u;
     if (uname(&u) == -1)
         kit_die("uname");
@@ -355,6 +402,19 @@ void bench_data_close(FILE *f, const char *path)
     snprintf(part, sizeof part, "%s.part", path);
     if (rename(part, path) == -1)
         kit_die("rename");
+    /* Renamed: no longer ours to remove. The signals wait meanwhile. */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    for (int k = 0; k < 3; k++)
+        sigaddset(&stop, stop_signals[k]);
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    for (int i = 0; i < part_files_n; i++)
+        if (strcmp(part_files[i], part) == 0) {
+            memcpy(part_files[i], part_files[part_files_n - 1], sizeof part_files[i]);
+            part_files_n = part_files_n - 1;
+            break;
+        }
+    sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 static const char *bench_name = "bench";

@@ -50,12 +50,35 @@ static bool drain(int fd, struct buffer *b)
     return n > 0;
 }
 
+/* SIGKILLs every child of this process, whatever its group: a leftover
+ * that left the lesson's group (setsid) is still ours, as subreaper. */
+static void kill_our_children(void)
+{
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL)
+        return;
+    for (struct dirent *t; (t = readdir(tasks)) != NULL;) {
+        if (t->d_name[0] == '.')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        for (long child; fscanf(f, "%ld", &child) == 1;)
+            kill((pid_t)child, SIGKILL);
+        fclose(f);
+    }
+    closedir(tasks);
+}
+
 /* Reaps every child the lesson left to us; returns how many, and in
  * *running how many of them were still running (orphans, killed here)
  * rather than already dead (zombies). A process that is dying of the same
  * signal as the lesson (Ctrl-C reaches the whole group) gets a second to
- * finish before it counts as running. */
-static int reap_leftovers(pid_t group, int *running)
+ * finish before it counts as running. *group_left: a process of the
+ * lesson's group was still there then. */
+static int reap_leftovers(pid_t group, int *running, bool *group_left)
 {
     int count = 0, status;
     pid_t pid;
@@ -68,9 +91,13 @@ static int reap_leftovers(pid_t group, int *running)
         struct timespec pause = {0, 10 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
+    int wait_errno = errno;
+    *group_left = kill(-group, 0) == 0;
+    errno = wait_errno;
     if (pid == 0) {                      /* children still running: orphans */
         if (kill(-group, SIGKILL) == -1 && errno != ESRCH)
             kit_die("kill");
+        kill_our_children();
         while ((pid = waitpid(-1, &status, 0)) > 0) {
             count++;
             ++*running;
@@ -79,6 +106,38 @@ static int reap_leftovers(pid_t group, int *running)
     if (pid == -1 && errno != ECHILD)
         kit_die("waitpid");
     return count;
+}
+
+/* A process that has ended but is not reaped yet: a kill() still
+ * "succeeds" on it, and changes nothing. */
+static bool is_zombie(long pid)
+{
+    char path[64], stat[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return true;                     /* gone already */
+    size_t len = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[len] = '\0';
+    const char *end = strrchr(stat, ')');   /* "pid (comm) S ...": comm may hold spaces */
+    return end == NULL || end[1] == '\0' || end[2] == 'Z' || end[2] == 'X';
+}
+
+/* The first running child /proc lists for the lesson's main thread, or 0. */
+static pid_t first_child(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    long child = 0, found = 0;
+    while (found == 0 && fscanf(f, "%ld", &child) == 1)
+        if (!is_zombie(child))
+            found = child;
+    fclose(f);
+    return (pid_t)found;
 }
 
 /* Unlinks /dev/shm objects whose name carries -PID and lists them in out. */
@@ -115,7 +174,17 @@ struct lesson_run run_lesson(const char *lesson, double limit, const char *const
 struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, bool group,
                                     const char *when, const char *const args[])
 {
+    struct run_fault f = {.sig = sig, .target = group ? RUN_TO_GROUP : RUN_TO_MAIN, .when = when};
+    return run_lesson_fault(lesson, limit, &f, args);
+}
+
+struct lesson_run run_lesson_fault(const char *lesson, double limit, const struct run_fault *f,
+                                   const char *const args[])
+{
     struct lesson_run r = {.exit_code = -1};
+    int sig = f->sig;
+    double grace = f->grace > 0 ? f->grace : 0.5;
+    double marked_at = -1;             /* when `when` was seen */
 
     /* Orphans of the lesson come to us, not to init, so we can count them. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
@@ -152,6 +221,8 @@ struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, b
      * dispositions and an empty mask, whatever the runner had set. */
     sigset_t none, defaults;
     sigemptyset(&none);
+    if (f->mask != NULL)
+        none = *f->mask;
     sigfillset(&defaults);
     sigdelset(&defaults, SIGKILL);
     sigdelset(&defaults, SIGSTOP);
@@ -162,9 +233,25 @@ struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, b
         (e = posix_spawnattr_setsigdefault(&at, &defaults)) != 0)
         kit_die_err("posix_spawnattr_set", e);
 
+    /* The extra variables first: they win over the runner's own. */
+    size_t extra = 0, inherited = 0;
+    while (f->env != NULL && f->env[extra] != NULL)
+        extra++;
+    while (environ[inherited] != NULL)
+        inherited++;
+    char **envp = calloc(extra + inherited + 1, sizeof *envp);
+    if (envp == NULL)
+        kit_die("calloc");
+    for (size_t i = 0; i < extra; i++)
+        envp[i] = (char *)f->env[i];
+    for (size_t i = 0; i < inherited; i++)
+        envp[extra + i] = environ[i];
+
     double start = kit_now();
     pid_t pid;
-    if ((e = posix_spawn(&pid, path, &fa, &at, (char *const *)argv, environ)) != 0)
+    e = posix_spawn(&pid, path, &fa, &at, (char *const *)argv, envp);
+    free(envp);
+    if (e != 0)
         kit_die_err("posix_spawn", e);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
@@ -184,17 +271,29 @@ struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, b
             if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) &&
                 !drain(fds[i].fd, i == 0 ? &bo : &be))
                 fds[i].fd = -1;          /* end of file */
-        if (sig != 0 && !exited && strstr(bo.data, when) != NULL) {
-            if (kill(group ? -pid : pid, sig) == -1 && errno != ESRCH)
-                kit_die("kill");
-            sig = 0;                     /* once */
+        if (sig != 0 && !exited && marked_at < 0 && (f->when == NULL || strstr(bo.data, f->when)))
+            marked_at = kit_now();
+        if (sig != 0 && !exited && marked_at >= 0 && kit_now() - marked_at >= f->delay_ms / 1e3) {
+            pid_t to = f->target == RUN_TO_GROUP ? -pid : pid;
+            if (f->target == RUN_TO_CHILD)
+                to = first_child(pid);
+            if (to != 0) {               /* no child yet: try again next round */
+                if (kill(to, sig) == 0) {
+                    r.sent = true;
+                    r.sent_at = kit_now() - start;
+                    r.victim = f->target == RUN_TO_CHILD ? to : 0;
+                } else if (errno != ESRCH) {
+                    kit_die("kill");
+                }
+                sig = r.sent || f->target != RUN_TO_CHILD ? 0 : sig;   /* once */
+            }
         }
         if (!exited && waitpid(pid, &r.status, WNOHANG) == pid) {
             exited = true;
             exited_at = kit_now();
             r.seconds = exited_at - start;
         }
-        if (exited && kit_now() - exited_at > 0.5)
+        if (exited && kit_now() - exited_at > grace)
             break;                       /* a leftover child still holds the pipes */
         if (!exited && !r.timed_out && kit_now() - start > limit) {
             r.timed_out = true;
@@ -213,7 +312,8 @@ struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, b
     r.err = be.data;
     if (WIFEXITED(r.status))
         r.exit_code = WEXITSTATUS(r.status);
-    r.leftovers = reap_leftovers(pid, &r.running);
+    r.pid = pid;
+    r.leftovers = reap_leftovers(pid, &r.running, &r.group_left);
     shm_leftovers(pid, r.shm_left, sizeof r.shm_left);
     return r;
 }

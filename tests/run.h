@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -28,6 +29,11 @@ struct lesson_run {
     int leftovers;         /* processes left behind: zombies and orphans */
     int running;           /* of those, still running when the lesson ended */
     char shm_left[256];    /* /dev/shm names left behind, "" when none */
+    pid_t pid;             /* the lesson's pid (and its process group) */
+    bool sent;             /* a fault's signal went out (run_lesson_fault) */
+    pid_t victim;          /* the child it went to, for RUN_TO_CHILD */
+    double sent_at;        /* seconds from start to the signal */
+    bool group_left;       /* a process of its group outlived the grace time */
 };
 
 /* Runs MPKIT_BIN/lesson (MPKIT_BIN defaults to ".") with the NULL-terminated
@@ -51,6 +57,32 @@ struct lesson_run run_lesson_signal(const char *lesson, double limit, int sig, b
 #define RUN_SIGNAL_MAIN(lesson, limit, sig, when, ...)                                \
     run_lesson_signal((lesson), (limit), (sig), false, (when),                      \
                       (const char *const[]){__VA_ARGS__, NULL})
+
+/* A fault injected into a run (tests/test_faults.c). Once stdout contains
+ * `when` (NULL: at once) and `delay_ms` more have passed, `sig` goes to
+ * the lesson's process group, to its main process, or to one child of the
+ * main process (RUN_TO_CHILD: the first one /proc lists; it waits until one
+ * exists). `env` adds NAME=value strings to the lesson's environment (an
+ * LD_PRELOAD shim); `mask` is the signal mask it starts with (exec keeps
+ * it), NULL for an empty one. `grace` (0: half a second) is how long the
+ * run's other processes get, after the main one ended, to end by
+ * themselves (they keep their pipes: nothing dies of SIGPIPE meanwhile);
+ * those still there after it count as `running`, and group_left says one
+ * of the lesson's process group was among them. */
+enum run_target { RUN_TO_GROUP, RUN_TO_MAIN, RUN_TO_CHILD };
+struct run_fault {
+    int sig;
+    enum run_target target;
+    const char *when;
+    int delay_ms;
+    const char *const *env;
+    const sigset_t *mask;
+    double grace;
+};
+struct lesson_run run_lesson_fault(const char *lesson, double limit, const struct run_fault *f,
+                                   const char *const args[]);
+#define RUN_FAULT(lesson, limit, fault, ...) \
+    run_lesson_fault((lesson), (limit), (fault), (const char *const[]){__VA_ARGS__, NULL})
 
 /* fork() for a test: the child gets SIGKILL if the test process dies (a
  * Criterion time-out), so it can never be left behind as an orphan. The
