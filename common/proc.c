@@ -166,6 +166,12 @@ void kit_stop_policy(void)
     if (sigaction(SIGINT, &sa, NULL) == -1 || sigaction(SIGTERM, &sa, NULL) == -1 ||
         sigaction(SIGHUP, &sa, NULL) == -1)
         kit_die("sigaction");
+    /* A child's own children (lesson 19's clock, a pool's helpers) would go to
+     * init when their parent dies first, where no stop path can reap them. As
+     * a "child subreaper" this process adopts them instead (Linux 3.4), and the
+     * stop path's waitpid(-1) reaps them too. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+        kit_die("prctl");
 }
 
 /* ---- starting and joining ------------------------------------------------ */
