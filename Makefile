@@ -43,7 +43,8 @@ $(LIBKIT): $(KIT_OBJ)
 
 # ---- lessons: lessons/NN-name/name.c -> ./lessonNN ------------------------
 # Found by wildcard: a new lesson directory needs no edit here.
-LESSON_DIRS := $(sort $(wildcard lessons/[0-9][0-9]-*))
+# (lesson 14 needs MPI: it is built by the MPI block below, not by this rule)
+LESSON_DIRS := $(filter-out lessons/14-mpi,$(sort $(wildcard lessons/[0-9][0-9]-*)))
 nn_of        = $(firstword $(subst -, ,$(notdir $1)))
 bin_of       = $(if $(filter .,$(BINDIR)),$1,$(BINDIR)/$1)
 LESSONS     := $(foreach d,$(LESSON_DIRS),lesson$(call nn_of,$d))
@@ -55,6 +56,44 @@ $(call bin_of,lesson$(call nn_of,$1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out 
 	$$(LINK) -o $$@ $$^ $$(KIT_LDLIBS) $$(LDLIBS)
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$d)))
+
+# ---- MPI: lesson 14 and the speedup chart's MPI series (Open MPI) ---------
+# Lesson 14 and bench/speedup's MPI series need an MPI library: Open MPI,
+# Debian's libopenmpi-dev and openmpi-bin (`make deps` installs them). The
+# flags are mpicc's own (mpicc --showme:compile and :link), given to $(CC),
+# so the clang and sanitizer builds build them too. Without mpicc, `make all`
+# skips lesson 14 and the MPI series, `make lesson14` says how to get it, and
+# `make test` (which runs every lesson) asks for it. The tests run it under
+# `mpirun --oversubscribe` (and --allow-run-as-root when root).
+MPICC      ?= mpicc
+HAVE_MPI   := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
+MPI_DIR    := lessons/14-mpi
+MPI_BIN    := $(call bin_of,lesson14)
+MPI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MPI_DIR)/test_%.c,$(wildcard $(MPI_DIR)/*.c)))
+# `=`, not `:=`: asked only when an MPI file is compiled, after need-mpi
+MPI_CFLAGS  = $(shell $(MPICC) --showme:compile)
+MPI_LIBS    = $(shell $(MPICC) --showme:link)
+MPI_MISSING = lesson14 needs Open MPI (mpicc, mpirun): run `make deps`, or as root \
+              `apt-get install libopenmpi-dev openmpi-bin`
+ifeq ($(HAVE_MPI),yes)
+LESSONS     += lesson14
+LESSON_BINS += $(MPI_BIN)
+endif
+
+$(MPI_OBJ): $(BUILD)/%.o: %.c $(HEADERS) Makefile | need-mpi
+	@mkdir -p $(@D)
+	$(COMPILE) $(MPI_CFLAGS) -c -o $@ $<
+$(MPI_BIN): $(MPI_OBJ) $(LIBKIT) | need-mpi
+	@mkdir -p $(@D)
+	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS) $(MPI_LIBS)
+test: $(MPI_BIN)
+check: need-mpi-deps
+.PHONY: need-mpi need-mpi-deps
+need-mpi:
+	@command -v $(MPICC) >/dev/null 2>&1 || { echo "$(MPI_MISSING)" >&2; exit 1; }
+need-mpi-deps:
+	@command -v $(MPICC) >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
+# ---- end of the MPI block ---------------------------------------------------
 
 # ---- benchmarks: bench/NAME.c -> build/bench/NAME --------------------------
 BENCH_SRC  := $(filter-out bench/test_%.c bench/lib%.c,$(wildcard bench/*.c))
@@ -178,11 +217,12 @@ need-gnuplot:
 	@command -v gnuplot >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
 
 # ---- dependencies (Debian/Ubuntu) ----------------------------------------
-DEB_PACKAGES := pkg-config libcriterion-dev gnuplot-nox valgrind clang
+DEB_PACKAGES := pkg-config libcriterion-dev gnuplot-nox valgrind clang libopenmpi-dev openmpi-bin  # the last two: the MPI block
 deps:
 	@if ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "make deps knows Debian and Ubuntu only. Install with your package manager:"; \
-	  echo "  Criterion (https://github.com/Snaipe/Criterion), gnuplot, valgrind, clang, pkg-config"; \
+	  echo "  Criterion (https://github.com/Snaipe/Criterion), gnuplot, valgrind, clang, pkg-config,"; \
+	  echo "  Open MPI (mpicc, mpirun: lesson 14)"; \
 	  exit 1; \
 	fi; \
 	missing=$$(for p in $(DEB_PACKAGES); do \
@@ -214,15 +254,16 @@ help:
 	@echo "  make bench      build the benchmarks"
 	@echo "  make plots      run missing or stale benchmarks (a few minutes), draw plots/*.png, *.svg"
 	@echo "  make plots QUICK=1   the same, reduced, in under a minute (plots/data/quick/)"
-	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
+	@echo "  make deps       install Criterion, gnuplot, valgrind, clang, Open MPI (Debian/Ubuntu)"
 	@echo "  make clean      remove build/ and the lesson binaries"
 	@echo
 	@echo "Lessons:"
-	@for d in $(LESSON_DIRS); do \
+	@for d in $(LESSON_DIRS) $(MPI_DIR); do \
 	  n=$$(basename $$d | cut -c1-2); \
 	  printf '  lesson%s  %s\n' "$$n" "$$(sed -n '1s|^# [0-9]* *||p' $$d/README.md)"; \
 	  printf '            %s\n' "$$(sed -n '3p' $$d/README.md)"; \
 	done
+	@$(if $(HAVE_MPI),:,echo "  (not built here: $(MPI_MISSING))")   # the MPI block
 
 clean:
 	rm -rf build lesson[0-9][0-9]
