@@ -57,6 +57,15 @@ $(call bin_of,lesson$(call nn_of,$1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out 
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$d)))
 
+# ---- benchmarks: bench/NAME.c -> build/bench/NAME --------------------------
+# (bench/mpi_*.c need MPI: the MPI block below builds them)
+BENCH_SRC  := $(filter-out bench/test_%.c bench/lib%.c bench/mpi_%.c,$(wildcard bench/*.c))
+BENCH_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/lib*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIBKIT)
+	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS)
+
 # ---- MPI: lesson 14 and the speedup chart's MPI series (Open MPI) ---------
 # Lesson 14 and bench/speedup's MPI series need an MPI library: Open MPI,
 # Debian's libopenmpi-dev and openmpi-bin (`make deps` installs them). The
@@ -75,16 +84,20 @@ MPI_CFLAGS  = $(shell $(MPICC) --showme:compile)
 MPI_LIBS    = $(shell $(MPICC) --showme:link)
 MPI_MISSING = lesson14 needs Open MPI (mpicc, mpirun): run `make deps`, or as root \
               `apt-get install libopenmpi-dev openmpi-bin`
+MPI_BENCH  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/mpi_*.c))
 ifeq ($(HAVE_MPI),yes)
 LESSONS     += lesson14
 LESSON_BINS += $(MPI_BIN)
+BENCH_BINS  += $(MPI_BENCH)
 endif
 
-$(MPI_OBJ): $(BUILD)/%.o: %.c $(HEADERS) Makefile | need-mpi
+$(MPI_OBJ) $(MPI_BENCH:=.o): $(BUILD)/%.o: %.c $(HEADERS) Makefile | need-mpi
 	@mkdir -p $(@D)
 	$(COMPILE) $(MPI_CFLAGS) -c -o $@ $<
 $(MPI_BIN): $(MPI_OBJ) $(LIBKIT) | need-mpi
 	@mkdir -p $(@D)
+	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS) $(MPI_LIBS)
+$(MPI_BENCH): %: %.o $(BENCH_LIB) $(LIBKIT) | need-mpi
 	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS) $(MPI_LIBS)
 test: $(MPI_BIN)
 check: need-mpi-deps
@@ -94,14 +107,6 @@ need-mpi:
 need-mpi-deps:
 	@command -v $(MPICC) >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
 # ---- end of the MPI block ---------------------------------------------------
-
-# ---- benchmarks: bench/NAME.c -> build/bench/NAME --------------------------
-BENCH_SRC  := $(filter-out bench/test_%.c bench/lib%.c,$(wildcard bench/*.c))
-BENCH_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/lib*.c))
-BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB) $(LIBKIT)
-	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS)
 
 # ---- tests: one Criterion binary for libkit, every lesson and the benches --
 TEST_SRC := $(wildcard tests/*.c lessons/*/test_*.c bench/test_*.c)

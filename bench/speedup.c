@@ -5,7 +5,12 @@
  * 2 threads (9.34 s: the GIL lets one Python thread run at a time). Here
  * the same job is split over P = 1 .. max(8, 2 x cores) processes (fork,
  * partial sums back through shared memory) and P threads, each point timed
- * `repeats` times (median, min, max), every sum checked.
+ * `repeats` times (median, min, max), every sum checked. In the same run,
+ * at each P, the same job over P MPI ranks on this machine (mpirun
+ * --oversubscribe --bind-to none -np P build/bench/mpi_job, lesson 14): the
+ * time from a barrier to the 128-bit MPI_Reduce, NOT mpirun's start-up,
+ * which is about half a second against fork's fraction of a millisecond.
+ * Without mpirun or mpi_job the MPI columns are '?' and the header says why.
  *
  * Two data files:
  *   speedup.tsv  speedup against P, with n large enough that one job takes
@@ -18,9 +23,13 @@
  * Compare with: granularity.c (the same question for a pool of tasks),
  * lessons/01-fork-join (fork and wait on their own).
  */
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "kit.h"
@@ -77,13 +86,85 @@ static uint64_t calibrate(void)
 }
 
 struct point {
-    struct bench_stats seq, proc, thr;
+    struct bench_stats seq, proc, thr, mpi;
+    bool has_mpi;
 };
+
+/* The MPI series: mpi_job beside this program, mpirun on the PATH. */
+static char mpi_job[600];
+static const char *no_mpi;   /* why there is no MPI series, or NULL */
+
+static void find_mpi(void)
+{
+    char self[512];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        no_mpi = "readlink /proc/self/exe failed";
+        return;
+    }
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(mpi_job, sizeof mpi_job, "%s/mpi_job", self);
+    if (access(mpi_job, X_OK) != 0)
+        no_mpi = "no build/bench/mpi_job (Open MPI not installed when it was built: make deps)";
+    else if (system("command -v mpirun >/dev/null 2>&1") != 0)
+        no_mpi = "no mpirun on the PATH (make deps installs openmpi-bin)";
+}
+
+extern char **environ;
+
+/* `repeats` timings of the job over p ranks, from one mpirun; false (and
+ * the series stops) when mpirun fails. */
+static bool time_mpi(uint64_t n, unsigned p, int repeats, double *t)
+{
+    char np[16], nn[24], rr[16];
+    snprintf(np, sizeof np, "%u", p);
+    snprintf(nn, sizeof nn, "%llu", (unsigned long long)n);
+    snprintf(rr, sizeof rr, "%d", repeats);
+    const char *argv[16] = {"mpirun", "--oversubscribe", "--bind-to", "none"};
+    int k = 4;
+    if (geteuid() == 0)
+        argv[k++] = "--allow-run-as-root";   /* CI runs as root */
+    const char *rest[] = {"-np", np, mpi_job, nn, rr, NULL};
+    for (int i = 0; i < 6; i++)
+        argv[k++] = rest[i];
+    int out[2];
+    if (pipe(out) == -1)
+        kit_die("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int e = posix_spawnp(&pid, "mpirun", &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    if (e != 0)
+        kit_die_err("posix_spawnp mpirun", e);
+    FILE *f = fdopen(out[0], "r");
+    if (f == NULL)
+        kit_die("fdopen");
+    int got = 0;
+    while (got < repeats && fscanf(f, "%lf", &t[got]) == 1)
+        got++;
+    fclose(f);
+    int status = bench_wait(pid);
+    if (got == repeats && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return true;
+    char how[64];
+    fprintf(stderr, "speedup: mpirun -np %u mpi_job: %d of %d timings, %s\n", p, got, repeats,
+            kit_status_str(status, how, sizeof how));
+    no_mpi = "mpirun failed (its message is above)";
+    return false;
+}
 
 /* Sequential, processes and threads timed in turn, repeat by repeat, so a
  * burst of load from elsewhere hits all three alike; the order rotates from
  * one repeat to the next, so no series is always the one that runs first. */
-static void measure(uint64_t n, unsigned p, int repeats, struct point *pt, bool with_seq)
+static void measure(uint64_t n, unsigned p, int repeats, struct point *pt, bool with_seq,
+                    bool with_mpi)
 {
     double ts[64], tp[64], tt[64];
     for (int r = 0; r < repeats; r++) {
@@ -104,6 +185,10 @@ static void measure(uint64_t n, unsigned p, int repeats, struct point *pt, bool 
             }
         }
     }
+    double tm[64];
+    pt->has_mpi = no_mpi == NULL && with_mpi && time_mpi(n, p, repeats, tm);
+    if (pt->has_mpi)
+        pt->mpi = bench_stats(tm, (size_t)repeats);
     if (with_seq)
         pt->seq = bench_stats(ts, (size_t)repeats);
     pt->proc = bench_stats(tp, (size_t)repeats);
@@ -139,17 +224,21 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
     char sumtext[40];
     fprintf(f, "# n: %llu\n# repeats: %d\n# sum: %s (checked on every run)\n",
             (unsigned long long)n, repeats, bench_u128_str(bench_job_expected(n), sumtext));
+    if (no_mpi == NULL)
+        fprintf(f, "# mpi: mpirun --oversubscribe --bind-to none -np P mpi_job, timed from a "
+                   "barrier to MPI_Reduce (no start-up)\n");
     fprintf(f, "# p\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
                "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi"
-               "\tseq_med\tseq_min\tseq_max\n");
+               "\tseq_med\tseq_min\tseq_max"
+               "\tmpi_med\tmpi_min\tmpi_max\tmpi_speedup\tmpi_sp_lo\tmpi_sp_hi\n");
     unsigned ps[64];
-    double proc_sp[64], thr_sp[64];
+    double proc_sp[64], thr_sp[64], mpi_sp[64];
     for (unsigned p = 1; p <= maxp; p++) {
         struct point pt;
         /* the sequential time again at every P, timed in turn with the
          * parallel runs: load that comes and goes during the sweep then
          * moves both sides of the ratio alike */
-        measure(n, p, repeats, &pt, true);
+        measure(n, p, repeats, &pt, true, true);
         struct bench_stats seq = pt.seq;
         if (p == 1)
             target(f, "one sequential job >= 0.5 s", seq.med, 0.5, "s");
@@ -159,12 +248,20 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
         fprintf(f, "%u", p);
         put_speedup(f, seq.med, pt.proc);
         put_speedup(f, seq.med, pt.thr);
-        fprintf(f, "\t%.6f\t%.6f\t%.6f\n", seq.med, seq.min, seq.max);
-        bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f)", p,
-                       pt.proc.med, proc_sp[p - 1], pt.thr.med, thr_sp[p - 1]);
+        fprintf(f, "\t%.6f\t%.6f\t%.6f", seq.med, seq.min, seq.max);
+        mpi_sp[p - 1] = pt.has_mpi ? seq.med / pt.mpi.med : 0;
+        if (pt.has_mpi)
+            put_speedup(f, seq.med, pt.mpi);
+        else
+            fprintf(f, "\t?\t?\t?\t?\t?\t?");
+        fprintf(f, "\n");
+        bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f), "
+                       "MPI ranks %.3f s (x%.2f)", p, pt.proc.med, proc_sp[p - 1], pt.thr.med,
+                       thr_sp[p - 1], pt.has_mpi ? pt.mpi.med : 0, mpi_sp[p - 1]);
         if (p == 2 || p == maxp)
-            printf("speedup at P = %u: processes %.2f, threads %.2f (n = %llu, %d cores)\n", p,
-                   proc_sp[p - 1], thr_sp[p - 1], (unsigned long long)n, cores);
+            printf("speedup at P = %u: processes %.2f, threads %.2f, MPI ranks %s%.2f "
+                   "(n = %llu, %d cores)\n", p, proc_sp[p - 1], thr_sp[p - 1],
+                   pt.has_mpi ? "" : "(none) ", mpi_sp[p - 1], (unsigned long long)n, cores);
     }
     /* The issue's targets, written where the data is so they can be checked
      * against it: P = 2, and the worst point past the core count. */
@@ -185,6 +282,10 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
     double s_thr = bench_amdahl_fit(ps, thr_sp, maxp, cores);
     /* The fit goes last, as a comment, so the rows above stay plain data. */
     fprintf(f, "# amdahl serial fraction: processes %.4f threads %.4f\n", s_proc, s_thr);
+    /* after the rows: mpirun may have failed at some P */
+    fprintf(f, "# mpi series: %s\n", no_mpi == NULL ? "yes" : no_mpi);
+    if (no_mpi != NULL)
+        printf("no MPI series: %s\n", no_mpi);
     printf("Amdahl fit, serial fraction: processes %.3f, threads %.3f\n", s_proc, s_thr);
 }
 
@@ -200,7 +301,7 @@ static void work_series(FILE *f, uint64_t n, int repeats)
         if (w > n)
             w = n;   /* the last point is n itself */
         struct point pt;
-        measure(w, 2, repeats, &pt, true);
+        measure(w, 2, repeats, &pt, true, false);
         fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f", (unsigned long long)w,
                 (unsigned long long)(w / 2), pt.seq.med, pt.seq.min, pt.seq.max);
         put_speedup(f, pt.seq.med, pt.proc);
@@ -229,6 +330,7 @@ int main(int argc, char *argv[])
     const char *dir = o.dir;
 
     int cores = bench_cores();
+    find_mpi();
     unsigned maxp = args.workers ? (unsigned)args.workers : (unsigned)(2 * cores > 8 ? 2 * cores : 8);
     if (maxp > 64)
         maxp = 64;   /* the timing arrays hold 64 points */
@@ -242,8 +344,8 @@ int main(int argc, char *argv[])
     char sp_path[512], work_path[512];
     snprintf(sp_path, sizeof sp_path, "%s/speedup.tsv", dir);
     snprintf(work_path, sizeof work_path, "%s/work.tsv", dir);
-    FILE *sp = bench_data_open(sp_path, "speedup: note 001's job split over P processes and P threads",
-                               argc, argv);
+    FILE *sp = bench_data_open(sp_path, "speedup: note 001's job split over P processes, "
+                               "P threads and P MPI ranks", argc, argv);
     FILE *work = bench_data_open(work_path, "work: speedup at P = 2 against the steps per process",
                                  argc, argv);
     bench_progress("n = %llu, P = 1..%u, %ld repeats, %d cores", (unsigned long long)n, maxp,

@@ -179,7 +179,7 @@ Test(bench, speedup_writes_well_formed_data)
     cr_assert(strstr(r.out, "speedup at P = 2: processes"), "%s", r.out);
     cr_assert(strstr(r.out, "Amdahl fit, serial fraction"), "%s", r.out);
     cr_assert(strstr(r.err, "P =  3"), "progress goes to stderr:\n%s", r.err);
-    cr_assert_eq(check_tsv("speedup.tsv", 16, false), 3);
+    cr_assert_eq(check_tsv("speedup.tsv", 22, false), 3);
     cr_assert_eq(check_tsv("work.tsv", 17, false), 3);   /* 1000, 10000, 100000 */
     run_free(&r);
     remove_tmpdir();

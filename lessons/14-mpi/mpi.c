@@ -133,8 +133,8 @@ static void scatter_gather(const struct kit_args *a)
     for (long i = 0; i < n && rank == 0; i++)
         wrong += y[i] != i * i;
     if (rank == 0)
-        kit_expect(wrong == 0, "map result [%ld, %ld, %ld, ..., %ld]: all %ld are f(x), in the"
-                   " order of x (%ld wrong)", y[0], y[1], y[2], y[n - 1], n, wrong);
+        kit_expect(wrong == 0, "map: [%ld, %ld, %ld, ..., %ld], all %ld are f(x), in x's order"
+ " (%ld wrong)", y[0], y[1], y[2], y[n - 1], n, wrong);
     free(x);
     free(y);
     free(mine);
