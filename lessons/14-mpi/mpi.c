@@ -134,7 +134,7 @@ static void scatter_gather(const struct kit_args *a)
         wrong += y[i] != i * i;
     if (rank == 0)
         kit_expect(wrong == 0, "map: [%ld, %ld, %ld, ..., %ld], all %ld are f(x), in x's order"
- " (%ld wrong)", y[0], y[1], y[2], y[n - 1], n, wrong);
+                   " (%ld wrong)", y[0], y[1], y[2], y[n - 1], n, wrong);
     free(x);
     free(y);
     free(mine);
