@@ -82,8 +82,8 @@ MPI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MPI_DIR)/test_%.c,$(wil
 # `=`, not `:=`: asked only when an MPI file is compiled, after need-mpi
 MPI_CFLAGS  = $(shell $(MPICC) --showme:compile)
 MPI_LIBS    = $(shell $(MPICC) --showme:link)
-MPI_MISSING = lesson14 needs Open MPI (mpicc, mpirun): run `make deps`, or as root \
-              `apt-get install libopenmpi-dev openmpi-bin`
+MPI_MISSING = lesson14 needs Open MPI (mpicc, mpirun): run 'make deps', or as root \
+              'apt-get install libopenmpi-dev openmpi-bin'
 MPI_BENCH  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/mpi_*.c))
 ifeq ($(HAVE_MPI),yes)
 LESSONS     += lesson14
