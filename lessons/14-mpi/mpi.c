@@ -1,40 +1,53 @@
 /* mpi.c - beyond one machine: the kit's ideas on MPI ranks (Open MPI)
  *
- * A class that outgrows one machine moves from multiprocessing to MPI. Python
- * also has mpi4py for it (the notes stop at one machine):
- *     from mpi4py import MPI; comm = MPI.COMM_WORLD; rank = comm.Get_rank()
- *     comm.send(x, dest=0) / comm.recv(source=MPI.ANY_SOURCE)   # Queue, note 001
- *     mine = comm.scatter(chunks, root=0); comm.gather(f(mine), root=0)  # pool.map
- *     total = comm.reduce(job(lo, hi), op=MPI.SUM, root=0)      # note 001's job
- * C: `mpirun -np 4 ./lesson14` starts 4 copies of this program, the ranks; no
- *    fork here. Each calls MPI_Init and learns its number (MPI_Comm_rank) and
- *    the job's size (MPI_Comm_size). Rank 0 runs the lesson (intro, parts,
- *    verdict); ranks 1..N-1 wait in MPI_Bcast for the part to join, so all the
- *    output comes from rank 0 (a rank's own stdout reaches mpirun in no order).
+ * Past one machine, Python also has mpi4py (the notes stop at one machine):
+ *     comm.send(x, dest=0) / comm.recv(source=MPI.ANY_SOURCE)   # the Queue
+ *     comm.gather(f(comm.scatter(chunks)))   # pool.map; comm.reduce(part, op=MPI.SUM)
+ * C: `mpirun -np 4 ./lesson14` starts 4 copies of this program, the ranks; no fork.
+ *    Each learns its number (MPI_Comm_rank) and the job's size (MPI_Comm_size).
+ *    Rank 0 runs the lesson; ranks 1..N-1 wait in MPI_Bcast for the part to join,
+ *    so all output comes from rank 0 (a rank's stdout reaches mpirun in no order).
  * Usage: make lesson14 && mpirun -np 4 ./lesson14 [-q] [-n N] [--items K]   (alone: 1 rank)
- * Watch for: each rank's parent is mpirun, not rank 0; one rank's messages come
- * in the order it sent them; an exact 128-bit total; a dead rank ends the job.
- * Try next: mpirun -np 3 ./lesson14 --rank-dies. Compare with lessons 01, 02, 03.
- * Speed: bench/speedup.c has an MPI series (ranks on this machine).
+ * Watch for: every rank's parent is mpirun; one rank's messages in the order sent;
+ * an exact 128-bit total; a dead rank ends the job. Try: mpirun -np 3 ./lesson14
+ * --rank-dies. Compare: lessons 01, 02, 03. Speed: bench/speedup.c (MPI series).
  */
 #include "kit.h"
-
 #include <mpi.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
 enum { TAG_ITEM = 1, SHOW_MAX = 12 };
 __extension__ typedef unsigned __int128 u128;   /* the job's sum passes 2^64 */
-
 static int rank, size;              /* this process's number, and the job's size */
 static long items = 4;              /* --items: what each rank sends or maps */
+
+/* Rank 0's last word, however it exits (also --help, bad input): stop. */
+static void end_job(void)
+{
+    long stop[4] = {-1, 0, 0, 0};
+    MPI_Bcast(stop, 4, MPI_LONG, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+}
+
+static void mpi_up(void)
+{
+    if (size > 0)                       /* MPI_Init ran already */
+        return;
+    setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);  /* alone: no helper daemon */
+    MPI_Init(NULL, NULL);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (rank == 0)
+        atexit(end_job);
+}
 
 /* Rank 0 names the part (and -q, -n, --items) in one MPI_Bcast; the others wait in theirs. */
 static void together(long part, const struct kit_args *a)
 {
+    mpi_up();
     long order[4] = {part, a->quick, a->count, items};
     if (rank == 0)
         MPI_Bcast(order, 4, MPI_LONG, 0, MPI_COMM_WORLD);
@@ -42,15 +55,13 @@ static void together(long part, const struct kit_args *a)
 
 static void *zalloc(size_t n, size_t each)
 {
-    void *p = calloc(n ? n : 1, each);
+    void *p = calloc(n, each);
     if (p == NULL)
         kit_die("calloc");
     return p;
 }
-
 /* ---- 1. ranks instead of forked children -------------------------------- */
 struct who { long rank, pid, ppid; char host[MPI_MAX_PROCESSOR_NAME]; };
-
 static void ranks(const struct kit_args *a)
 {
     together(0, a);
@@ -225,9 +236,8 @@ static void barrier(const struct kit_args *a)
 static void rank_dies(const struct kit_args *a)
 {
     together(5, a);
-    if (size == 1) {
-        kit_say("alone: there is no other rank to lose, not shown this run");
-        kit_expect(true, "a job of one rank (try: mpirun -np 3 ./lesson14 --rank-dies)");
+    if (size == 1) {   /* every part makes a claim: this one is all there is to say */
+        kit_expect(true, "alone: no rank to lose, not shown (try: mpirun -np 3 ... --rank-dies)");
         return;
     }
     if (rank == size - 1) {
@@ -267,27 +277,17 @@ static void serve(void)
     }
 }
 
-/* Rank 0's last word, however it exits (also --help, bad input): stop. */
-static void end_job(void)
-{
-    long stop[4] = {-1, 0, 0, 0};
-    MPI_Bcast(stop, 4, MPI_LONG, 0, MPI_COMM_WORLD);
-    MPI_Finalize();
-}
-
 int main(int argc, char *argv[])
 {
-    /* Open MPI: a rank started without mpirun needs no helper daemon */
-    setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* mpirun tells its ranks by the environment; alone, we are rank 0 and start
+     * MPI at the first part, so --help and bad input cost no MPI_Init */
+    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE"))
+        mpi_up();
     kit_set_role("rank %d", rank);
     if (rank != 0) {
         serve();
         return MPI_Finalize();
     }
-    atexit(end_job);
     static const struct kit_lesson lesson = {
         .name = "lesson14", .title = "MPI: beyond one machine 分布式",
         .idea = "one program run as N ranks by mpirun, on one host or many",
