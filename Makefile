@@ -55,7 +55,8 @@ $(LIBKIT): $(KIT_OBJ)
 
 # ---- lessons: lessons/NN-name/name.c -> ./lessonNN ------------------------
 # Found by wildcard: a new lesson directory needs no edit here.
-LESSON_DIRS := $(sort $(wildcard lessons/[0-9][0-9]-*))
+# (lesson 14 needs MPI: it is built by the MPI block below, not by this rule)
+LESSON_DIRS := $(filter-out lessons/14-mpi,$(sort $(wildcard lessons/[0-9][0-9]-*)))
 nn_of        = $(firstword $(subst -, ,$(notdir $1)))
 bin_of       = $(if $(filter .,$(BINDIR)),$1,$(BINDIR)/$1)
 LESSONS     := $(foreach d,$(LESSON_DIRS),lesson$(call nn_of,$d))
@@ -69,7 +70,8 @@ endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$d)))
 
 # ---- benchmarks: bench/NAME.c -> build/bench/NAME --------------------------
-BENCH_SRC  := $(filter-out bench/test_%.c bench/lib%.c,$(wildcard bench/*.c))
+# (bench/mpi_*.c need MPI: the MPI block below builds them)
+BENCH_SRC  := $(filter-out bench/test_%.c bench/lib%.c bench/mpi_%.c,$(wildcard bench/*.c))
 BENCH_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/lib*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
@@ -99,6 +101,56 @@ endif
 need-gmp:
 	@echo "lesson17 and bench/bignum need GMP (gmp.h; Debian: libgmp-dev): run \`make deps\`"
 	@exit 1
+
+# ---- MPI: lesson 14 and the speedup chart's MPI series (Open MPI) ---------
+# Lesson 14 and bench/speedup's MPI series need an MPI library: Open MPI,
+# Debian's libopenmpi-dev and openmpi-bin (`make deps` installs them). The
+# flags are mpicc's own (mpicc --showme:compile and :link), given to $(CC),
+# so the clang and sanitizer builds build them too. Without mpicc, `make all`
+# skips lesson 14 and the MPI series, `make lesson14` says how to get it, and
+# `make test` (which runs every lesson) asks for it. The tests run it under
+# `mpirun --oversubscribe` (and --allow-run-as-root when root).
+MPICC      ?= mpicc
+HAVE_MPI   := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
+MPI_DIR    := lessons/14-mpi
+MPI_BIN    := $(call bin_of,lesson14)
+MPI_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MPI_DIR)/test_%.c,$(wildcard $(MPI_DIR)/*.c)))
+# `=`, not `:=`: asked only when an MPI file is compiled, after need-mpi
+MPI_CFLAGS  = $(shell $(MPICC) --showme:compile)
+MPI_LIBS    = $(shell $(MPICC) --showme:link)
+MPI_MISSING = lesson14 needs Open MPI (mpicc, mpirun): run 'make deps', or as root \
+              'apt-get install libopenmpi-dev openmpi-bin'
+MPI_BENCH  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/mpi_*.c))
+ifeq ($(HAVE_MPI),yes)
+LESSONS     += lesson14
+LESSON_BINS += $(MPI_BIN)
+BENCH_BINS  += $(MPI_BENCH)
+endif
+
+$(MPI_OBJ) $(MPI_BENCH:=.o): $(BUILD)/%.o: %.c $(HEADERS) Makefile | need-mpi
+	@mkdir -p $(@D)
+	$(COMPILE) $(MPI_CFLAGS) -c -o $@ $<
+$(MPI_BIN): $(MPI_OBJ) $(LIBKIT) | need-mpi
+	@mkdir -p $(@D)
+	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS) $(MPI_LIBS)
+$(MPI_BENCH): %: %.o $(BENCH_LIB) $(LIBKIT) | need-mpi
+	$(LINK) -o $@ $^ $(KIT_LDLIBS) $(LDLIBS) $(MPI_LIBS)
+# Open MPI keeps what MPI_Init allocates: valgrind and LeakSanitizer are told
+# so precisely (lessons/14-mpi/valgrind.supp, tests/lsan.supp: only blocks
+# allocated inside ompi_mpi_init/ompi_mpi_finalize). Their stacks need more
+# frames than the defaults keep (Open MPI has no frame pointers), and hwloc
+# prints a note into valgrind's log unless its x86 backend is off.
+MPI_ASAN_OPTIONS := $(if $(HAVE_MPI),:fast_unwind_on_malloc=0)
+MPI_VALGRIND     := $(if $(HAVE_MPI),--num-callers=40 --suppressions=$(MPI_DIR)/valgrind.supp)
+valgrind: export HWLOC_COMPONENTS = -x86
+test: $(MPI_BIN)
+check: need-mpi-deps
+.PHONY: need-mpi need-mpi-deps
+need-mpi:
+	@command -v $(MPICC) >/dev/null 2>&1 || { echo "$(MPI_MISSING)" >&2; exit 1; }
+need-mpi-deps:
+	@command -v $(MPICC) >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
+# ---- end of the MPI block ---------------------------------------------------
 
 # ---- tests: one Criterion binary for libkit, every lesson and the benches --
 TEST_SRC := $(wildcard tests/*.c lessons/*/test_*.c bench/test_*.c)
@@ -150,7 +202,7 @@ check: need-criterion need-check-tools
 	@echo "make check: build, tests, sanitizers, valgrind and clang all passed"
 
 sanitize:
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	ASAN_OPTIONS=detect_leaks=1$(MPI_ASAN_OPTIONS) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) --no-print-directory SAN=1 BUILD=build/asan BINDIR=build/asan test
 
@@ -158,7 +210,7 @@ sanitize:
 # process that erred: a child's error would not fail its parent's run. So
 # every process writes its own log (%p is its pid) and any non-empty log fails.
 VALGRIND = valgrind -q --trace-children=yes --leak-check=full \
-           --errors-for-leak-kinds=definite,possible --error-exitcode=99
+           --errors-for-leak-kinds=definite,possible --error-exitcode=99 $(MPI_VALGRIND)
 valgrind: $(LESSON_BINS)
 	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
 	@for l in $(LESSONS); do \
@@ -212,6 +264,9 @@ $(PLOT_DATA)/%.tsv: $(BUILD)/bench/%
 # work.tsv is written by the speedup run (and renamed into place just before
 # speedup.tsv, so an interrupted run leaves speedup.tsv missing): no recipe.
 $(PLOT_DATA)/work.tsv: $(PLOT_DATA)/speedup.tsv ;
+# the MPI series: speedup runs build/bench/mpi_job (the MPI block), so it is
+# built first and a newer one makes the data stale
+$(PLOT_DATA)/speedup.tsv: $(if $(HAVE_MPI),$(MPI_BENCH))
 $(PLOT_DATA)/notes.tsv: bench/notes_job.py
 $(PLOT_DATA)/wakeup.tsv: bench/wakeup.py
 $(PLOT_DATA)/queue.tsv: bench/mpqueue.py
@@ -299,11 +354,12 @@ need-gnuplot:
 	@command -v gnuplot >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
 
 # ---- dependencies (Debian/Ubuntu) ----------------------------------------
-DEB_PACKAGES := pkg-config libcriterion-dev gnuplot-nox valgrind clang
+DEB_PACKAGES := pkg-config libcriterion-dev gnuplot-nox valgrind clang libopenmpi-dev openmpi-bin  # the last two: the MPI block
 deps:
 	@if ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "make deps knows Debian and Ubuntu only. Install with your package manager:"; \
-	  echo "  Criterion (https://github.com/Snaipe/Criterion), gnuplot, valgrind, clang, pkg-config"; \
+	  echo "  Criterion (https://github.com/Snaipe/Criterion), gnuplot, valgrind, clang, pkg-config,"; \
+	  echo "  Open MPI (mpicc, mpirun: lesson 14, the speedup chart's MPI series)"; \
 	  exit 1; \
 	fi; \
 	missing=$$(for p in $(DEB_PACKAGES); do \
@@ -337,16 +393,17 @@ help:
 	@echo "  make plots QUICK=1   the same, reduced, titled QUICK (plots/out/quick/)"
 	@echo "  make reference-charts   copy an idle machine's plots/out charts to the tracked plots/"
 	@echo "  make timelines  every lesson --quick --trace, one timeline chart each (plots/data/timelines/)"
-	@echo "  make deps       install Criterion, gnuplot, valgrind, clang (Debian/Ubuntu)"
+	@echo "  make deps       install Criterion, gnuplot, valgrind, clang, GMP, Open MPI (Debian/Ubuntu)"
 	@echo "  make soak       every lesson's --quick 30 times idle, 30 times loaded (minutes)"
-	@echo "  make clean      remove build/, the lesson binaries and plots/data/"
+	@echo "  make clean      remove build/, the lesson binaries, plots/data/ and plots/out/"
 	@echo
 	@echo "Lessons:"
-	@for d in $(LESSON_DIRS); do \
+	@for d in $(LESSON_DIRS) $(MPI_DIR); do \
 	  n=$$(basename $$d | cut -c1-2); \
 	  printf '  lesson%s  %s\n' "$$n" "$$(sed -n '1s|^# [0-9]* *||p' $$d/README.md)"; \
 	  printf '            %s\n' "$$(sed -n '3p' $$d/README.md)"; \
 	done
+	@$(if $(HAVE_MPI),:,echo "  (not built here: $(MPI_MISSING))")   # the MPI block
 
 # ---- soak (not in make check): every lesson's --quick, 30 times idle and
 # 30 times with every CPU busy; a table of FAILs, wrong PASSes, bad exits,
@@ -363,4 +420,4 @@ soak: $(LESSON_BINS) $(BUILD)/soak
 # build/), the lesson binaries, the benchmarks' data and the quick charts
 # (plots/data/), and a benchmark's half-written NAME.part file.
 clean:
-	rm -rf build lesson[0-9][0-9] plots/data
+	rm -rf build lesson[0-9][0-9] plots/data plots/out

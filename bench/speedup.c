@@ -5,7 +5,12 @@
  * 2 threads (9.34 s: the GIL lets one Python thread run at a time). Here
  * the same job is split over P = 1 .. max(8, 2 x cores) processes (fork,
  * partial sums back through shared memory) and P threads, each point timed
- * `repeats` times (median, min, max), every sum checked.
+ * `repeats` times (median, min, max), every sum checked. In the same run,
+ * at each P, the same job over P MPI ranks on this machine (mpirun
+ * --oversubscribe --bind-to none -np P build/bench/mpi_job, lesson 14): the
+ * time from a barrier to the 128-bit MPI_Reduce, NOT mpirun's start-up,
+ * which is about half a second against fork's fraction of a millisecond.
+ * Without mpirun or mpi_job the MPI columns are '?' and the header says why.
  *
  * Two data files:
  *   speedup.tsv  speedup against P, with n large enough that one job takes
@@ -18,9 +23,13 @@
  * Compare with: granularity.c (the same question for a pool of tasks),
  * lessons/01-fork-join (fork and wait on their own).
  */
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "kit.h"
@@ -79,13 +88,90 @@ static uint64_t calibrate(void)
 }
 
 struct point {
-    struct bench_stats seq, proc, thr;
+    struct bench_stats seq, proc, thr, mpi;
+    bool has_mpi;               /* the MPI runner ran in every round */
     struct bench_noise noise;   /* read before the first and after the last round */
 };
 
-/* The runners, in the order each round times them. A new series (an MPI
- * runner, say) is one more row here, one more column group in the data. */
-enum { SEQ, PROC, THR, RUNNERS };
+/* The MPI series: mpi_job beside this program, mpirun on the PATH. */
+static char mpi_job[600];
+static const char *no_mpi;   /* why there is no MPI series, or NULL */
+
+static void find_mpi(void)
+{
+    char self[512];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        no_mpi = "readlink /proc/self/exe failed";
+        return;
+    }
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(mpi_job, sizeof mpi_job, "%s/mpi_job", self);
+    if (access(mpi_job, X_OK) != 0)
+        no_mpi = "no build/bench/mpi_job (Open MPI not installed when it was built: make deps)";
+    else if (system("command -v mpirun >/dev/null 2>&1") != 0)
+        no_mpi = "no mpirun on the PATH (make deps installs openmpi-bin)";
+}
+
+extern char **environ;
+
+/* The job over p ranks `count` times back to back, from one mpirun: the
+ * mean of mpi_job's timings (each from a barrier to the MPI_Reduce, so not
+ * mpirun's start-up), or -1 (and the series stops) when mpirun fails.
+ * mpirun is reaped here, so the noise guard counts its ranks' CPU time as
+ * this program's own (RUSAGE_CHILDREN), like the processes'. */
+static double time_mpi(uint64_t n, unsigned p, unsigned count)
+{
+    char np[16], nn[24], rr[16];
+    snprintf(np, sizeof np, "%u", p);
+    snprintf(nn, sizeof nn, "%llu", (unsigned long long)n);
+    snprintf(rr, sizeof rr, "%u", count);
+    const char *argv[16] = {"mpirun", "--oversubscribe", "--bind-to", "none"};
+    int k = 4;
+    if (geteuid() == 0)
+        argv[k++] = "--allow-run-as-root";   /* CI runs as root */
+    const char *rest[] = {"-np", np, mpi_job, nn, rr, NULL};
+    for (int i = 0; i < 6; i++)
+        argv[k++] = rest[i];
+    int out[2];
+    if (pipe(out) == -1)
+        kit_die("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int e = posix_spawnp(&pid, "mpirun", &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    if (e != 0)
+        kit_die_err("posix_spawnp mpirun", e);
+    FILE *f = fdopen(out[0], "r");
+    if (f == NULL)
+        kit_die("fdopen");
+    unsigned got = 0;
+    double t, sum = 0;
+    while (got < count && fscanf(f, "%lf", &t) == 1) {
+        sum += t;
+        got++;
+    }
+    fclose(f);
+    int status = bench_wait(pid);
+    if (got == count && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return sum / count;
+    char how[64];
+    fprintf(stderr, "speedup: mpirun -np %u mpi_job: %u of %u timings, %s\n", p, got, count,
+            kit_status_str(status, how, sizeof how));
+    no_mpi = "mpirun failed (its message is above)";
+    return -1;
+}
+
+/* The runners, in the order each round times them. A new series is one
+ * more row here, one more column group in the data. */
+enum { SEQ, PROC, THR, MPI, RUNNERS };
 static double run_once(int runner, uint64_t n, unsigned p)
 {
     bench_u128 sum;
@@ -97,10 +183,12 @@ static double run_once(int runner, uint64_t n, unsigned p)
         t = bench_run_processes(n, p, &sum);
         check_sum(sum, n, "processes");
         return t;
-    default:
+    case THR:
         t = bench_run_threads(n, p, &sum);
         check_sum(sum, n, "threads");
         return t;
+    default:
+        return time_mpi(n, p, 1);   /* mpi_job checks its own sum */
     }
 }
 
@@ -108,12 +196,15 @@ static double run_once(int runner, uint64_t n, unsigned p)
  * timer tick or one fork blurs it. A short job is run `batch` times back to
  * back inside one timing (each runner its own batch, from one trial run),
  * and the time divided by batch. The sequential batch is one child doing
- * the job batch times in a row: no fork in between, as sequential means. */
+ * the job batch times in a row: no fork in between, as sequential means;
+ * the MPI batch is one mpirun whose ranks do the job batch times. */
 #define MIN_RUN 0.1
 #define MAX_BATCH 100000u
 static double run_batch(int runner, uint64_t n, unsigned p, unsigned batch)
 {
     double t = 0;
+    if (runner == MPI)
+        return time_mpi(n, p, batch);
     if (runner == SEQ && batch > 1) {
         struct bench_range *rs = calloc(batch, sizeof *rs);
         bench_u128 *sums = calloc(batch, sizeof *sums);
@@ -141,32 +232,46 @@ static unsigned batch_for(double once)
     return b > MAX_BATCH ? MAX_BATCH : (unsigned)b;
 }
 
-/* Rounds interleaved: seq, processes, threads, seq, processes, ... so a
- * burst of load from elsewhere hits all three alike; the order rotates from
- * one round to the next, so no series is always the one that runs first. */
-static void measure(uint64_t n, unsigned p, int repeats, struct point *pt)
+/* Rounds interleaved: seq, processes, threads, MPI ranks, seq, ... so a
+ * burst of load from elsewhere hits every series alike; the order rotates
+ * from one round to the next, so no series is always the one that runs
+ * first. The MPI runner (with_mpi, and only while mpirun works) is one more
+ * runner in the rounds, inside the noise guard's window like the others. */
+static void measure(uint64_t n, unsigned p, int repeats, struct point *pt, bool with_mpi)
 {
     double t[RUNNERS][64];
     unsigned batch[RUNNERS];
-    for (int k = 0; k < RUNNERS; k++)   /* the trial run also warms caches and clock up */
+    bool on[RUNNERS] = {true, true, true, with_mpi && no_mpi == NULL};
+    for (int k = 0; k < MPI; k++)   /* the trial run also warms caches and clock up */
         batch[k] = batch_for(run_once(k, n, p));
+    /* no MPI trial (an mpirun start-up is ~0.5 s): the ranks do the same
+     * slices of the same job as the processes, so they get their batch */
+    batch[MPI] = batch[PROC];
     pt->noise = bench_noise_start();
     for (int r = 0; r < repeats; r++)
         for (int k = 0; k < RUNNERS; k++) {
             int runner = (r + k) % RUNNERS;
-            t[runner][r] = run_batch(runner, n, p, batch[runner]);
+            if (on[runner])
+                t[runner][r] = run_batch(runner, n, p, batch[runner]);
+            if (runner == MPI && on[MPI] && t[MPI][r] < 0)
+                on[MPI] = false;   /* mpirun failed: no MPI point here, nor after */
         }
     bench_noise_stop(&pt->noise);
     pt->seq = bench_stats(t[SEQ], (size_t)repeats);
     pt->proc = bench_stats(t[PROC], (size_t)repeats);
     pt->thr = bench_stats(t[THR], (size_t)repeats);
+    pt->has_mpi = on[MPI];
+    if (pt->has_mpi)
+        pt->mpi = bench_stats(t[MPI], (size_t)repeats);
 }
 
-/* The guard for one point: columns in the data, WARNING lines on stderr. */
+/* The guard for one point, every series in it: columns in the data,
+ * WARNING lines on stderr. */
 static void guard(FILE *f, const struct point *pt, unsigned p, const char *what)
 {
     bool above = bench_above_bound(pt->seq.med / pt->proc.med, p) ||
-                 bench_above_bound(pt->seq.med / pt->thr.med, p);
+                 bench_above_bound(pt->seq.med / pt->thr.med, p) ||
+                 (pt->has_mpi && bench_above_bound(pt->seq.med / pt->mpi.med, p));
     bench_noise_columns(f, &pt->noise, above);
     bench_noise_report(&pt->noise, above, what);
 }
@@ -200,17 +305,29 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
     char sumtext[40];
     fprintf(f, "# n: %llu\n# repeats: %d\n# sum: %s (checked on every run)\n",
             (unsigned long long)n, repeats, bench_u128_str(bench_job_expected(n), sumtext));
+    if (no_mpi == NULL)
+        fprintf(f, "# mpi: mpirun --oversubscribe --bind-to none -np P mpi_job, timed from a "
+                   "barrier to MPI_Reduce (no start-up), one mpirun a round\n");
+    /* the column groups, for whoever reads the file without this source */
+    fprintf(f, "# columns: 1 p; 2-7 processes, 8-13 threads: seconds med min max, speedup "
+               "med lo hi; 14-16 sequential seconds med min max; 17-22 MPI ranks as 2-7 ('?' "
+               "without MPI, see '# mpi series:' below the rows); 23-27 the noise guard for "
+               "the point (every series): others' CPU share, steal share, load average before "
+               "and after, flag (0 clean, 1 load, 2 a speedup above min(P, cores) x 1.05, "
+               "3 both)\n");
     fprintf(f, "# p\tproc_med\tproc_min\tproc_max\tproc_speedup\tproc_sp_lo\tproc_sp_hi"
                "\tthr_med\tthr_min\tthr_max\tthr_speedup\tthr_sp_lo\tthr_sp_hi"
-               "\tseq_med\tseq_min\tseq_max%s\n", bench_noise_header);
+               "\tseq_med\tseq_min\tseq_max"
+               "\tmpi_med\tmpi_min\tmpi_max\tmpi_speedup\tmpi_sp_lo\tmpi_sp_hi%s\n",
+               bench_noise_header);
     unsigned ps[64];
-    double proc_sp[64], thr_sp[64];
+    double proc_sp[64], thr_sp[64], mpi_sp[64];
     for (unsigned p = 1; p <= maxp; p++) {
         struct point pt;
         /* the sequential time again at every P, timed in turn with the
          * parallel runs: load that comes and goes during the sweep then
          * moves both sides of the ratio alike */
-        measure(n, p, repeats, &pt);
+        measure(n, p, repeats, &pt, true);
         struct bench_stats seq = pt.seq;
         if (p == 1)
             target(f, "one sequential job >= 0.5 s", seq.med, 0.5, "s");
@@ -221,15 +338,22 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
         put_speedup(f, seq.med, pt.proc);
         put_speedup(f, seq.med, pt.thr);
         fprintf(f, "\t%.6f\t%.6f\t%.6f", seq.med, seq.min, seq.max);
+        mpi_sp[p - 1] = pt.has_mpi ? seq.med / pt.mpi.med : 0;
+        if (pt.has_mpi)
+            put_speedup(f, seq.med, pt.mpi);
+        else
+            fprintf(f, "\t?\t?\t?\t?\t?\t?");
         char what[32];
         snprintf(what, sizeof what, "P = %u", p);
         guard(f, &pt, p, what);
         fprintf(f, "\n");
-        bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f)", p,
-                       pt.proc.med, proc_sp[p - 1], pt.thr.med, thr_sp[p - 1]);
+        bench_progress("P = %2u: processes %.3f s (x%.2f), threads %.3f s (x%.2f), "
+                       "MPI ranks %.3f s (x%.2f)", p, pt.proc.med, proc_sp[p - 1], pt.thr.med,
+                       thr_sp[p - 1], pt.has_mpi ? pt.mpi.med : 0, mpi_sp[p - 1]);
         if (p == 2 || p == maxp)
-            printf("speedup at P = %u: processes %.2f, threads %.2f (n = %llu, %d cores)\n", p,
-                   proc_sp[p - 1], thr_sp[p - 1], (unsigned long long)n, cores);
+            printf("speedup at P = %u: processes %.2f, threads %.2f, MPI ranks %s%.2f "
+                   "(n = %llu, %d cores)\n", p, proc_sp[p - 1], thr_sp[p - 1],
+                   pt.has_mpi ? "" : "(none) ", mpi_sp[p - 1], (unsigned long long)n, cores);
     }
     /* The issue's targets, written where the data is so they can be checked
      * against it: P = 2, and the worst point past the core count. */
@@ -250,6 +374,10 @@ static void speedup_series(FILE *f, uint64_t n, unsigned maxp, int repeats, int 
     double s_thr = bench_amdahl_fit(ps, thr_sp, maxp, cores);
     /* The fit goes last, as a comment, so the rows above stay plain data. */
     fprintf(f, "# amdahl serial fraction: processes %.4f threads %.4f\n", s_proc, s_thr);
+    /* after the rows: mpirun may have failed at some P */
+    fprintf(f, "# mpi series: %s\n", no_mpi == NULL ? "yes" : no_mpi);
+    if (no_mpi != NULL)
+        printf("no MPI series: %s\n", no_mpi);
     printf("Amdahl fit, serial fraction: processes %.3f, threads %.3f\n", s_proc, s_thr);
 }
 
@@ -266,7 +394,7 @@ static void work_series(FILE *f, uint64_t n, int repeats)
         if (w > n)
             w = n;   /* the last point is n itself */
         struct point pt;
-        measure(w, 2, repeats, &pt);
+        measure(w, 2, repeats, &pt, false);
         fprintf(f, "%llu\t%llu\t%.6f\t%.6f\t%.6f", (unsigned long long)w,
                 (unsigned long long)(w / 2), pt.seq.med, pt.seq.min, pt.seq.max);
         put_speedup(f, pt.seq.med, pt.proc);
@@ -298,6 +426,7 @@ int main(int argc, char *argv[])
     const char *dir = o.dir;
 
     int cores = bench_cores();
+    find_mpi();
     unsigned maxp = args.workers ? (unsigned)args.workers : (unsigned)(2 * cores > 8 ? 2 * cores : 8);
     if (maxp > 64)
         maxp = 64;   /* the timing arrays hold 64 points */
@@ -311,8 +440,8 @@ int main(int argc, char *argv[])
     char sp_path[512], work_path[512];
     snprintf(sp_path, sizeof sp_path, "%s/speedup.tsv", dir);
     snprintf(work_path, sizeof work_path, "%s/work.tsv", dir);
-    FILE *sp = bench_data_open(sp_path, "speedup: note 001's job split over P processes and P threads",
-                               argc, argv);
+    FILE *sp = bench_data_open(sp_path, "speedup: note 001's job split over P processes, "
+                               "P threads and P MPI ranks", argc, argv);
     FILE *work = bench_data_open(work_path, "work: speedup at P = 2 against the steps per process",
                                  argc, argv);
     bench_progress("n = %llu, P = 1..%u, %ld repeats, %d cores", (unsigned long long)n, maxp,

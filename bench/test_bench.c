@@ -179,11 +179,14 @@ Test(bench, speedup_writes_well_formed_data)
     cr_assert(strstr(r.out, "speedup at P = 2: processes"), "%s", r.out);
     cr_assert(strstr(r.out, "Amdahl fit, serial fraction"), "%s", r.out);
     cr_assert(strstr(r.err, "P =  3"), "progress goes to stderr:\n%s", r.err);
-    cr_assert_eq(check_tsv("speedup.tsv", 21, false), 3);   /* 16 + the noise guard's 5 */
+    /* 16 + MPI's 6 ('?' without MPI) + the noise guard's 5 */
+    cr_assert_eq(check_tsv("speedup.tsv", 27, false), 3);
     cr_assert_eq(check_tsv("work.tsv", 22, false), 3);      /* 1000, 10000, 100000 */
     char path[256];
     snprintf(path, sizeof path, "grep -q '^# flagged points: [0-9]' %s/speedup.tsv", tmpdir);
     cr_assert_eq(system(path), 0, "speedup.tsv has no flagged-points line");
+    snprintf(path, sizeof path, "grep -q '^# mpi series: ' %s/speedup.tsv", tmpdir);
+    cr_assert_eq(system(path), 0, "speedup.tsv has no mpi-series line");
     run_free(&r);
     remove_tmpdir();
 }
