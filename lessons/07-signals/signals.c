@@ -9,7 +9,7 @@
  *    is ready (sigprocmask), then sigsuspend unblocks and sleeps in one step.
  * Usage: ./lesson07 [-q] [-n N] [--list] [--part N] [--interactive] [--patience SEC]
  * Watch for: SIGKILL ending a child that ignores SIGTERM; a pause() woken by a
- * watchdog; the alarm at 7 units, not 3; "就不结束" while the helpers die; kill -l.
+ * watchdog; the alarm at 7 units, not 3; "就不结束" while the helpers die.
  * Try next: ./lesson07 --interactive, and press Ctrl-C as often as you like.
  * Compare with lessons 12 (SIGCHLD, EINTR), 01 (waitpid) and 06 (SIGPIPE).
  */
@@ -269,28 +269,12 @@ static void ctrl_c_part(const struct kit_args *args)
                rep->by_sigint, helpers);
 }
 
-/* ---- 6. kill -l: the signals by number, name and meaning ------------------ */
-static void list_part(const struct kit_args *args)
-{
-    (void)args;
-    int named = 0;                              /* two columns: sig, sig + 16; then 34 */
-    for (int sig = 1; sig <= 16; sig++) {
-        int r = sig + 16 <= SIGSYS ? sig + 16 : SIGRTMIN;
-        named += (sigabbrev_np(sig) != NULL) + (sigabbrev_np(r) != NULL);
-        kit_say("%2d SIG%-6s %-23s %2d SIG%-6s %s", sig, sigabbrev_np(sig), strsignal(sig), r,
-                r == SIGRTMIN ? "RTMIN" : sigabbrev_np(r), strsignal(r));
-    }
-    kit_expect(named == SIGSYS, "%d signals: number, name, text; real-time: %d..%d", named,
-               SIGRTMIN, SIGRTMAX);
-}
-
 static const struct kit_part parts[] = {
     {"kill", "kill(pid, sig): SIGTERM's default action; SIGKILL no one catches", kill_part, 1},
     {"ign-dfl", "SIG_IGN, as the notes do with SIGALRM; then SIG_DFL", ign_dfl_part, 1},
     {"sigsuspend", "if (!flag) pause(); is a race, sigsuspend is not", wait_part, 1},
     {"alarm", "alarm(): one clock per process, a second call replaces the first", alarm_part, 1},
     {"ctrl-c", "Ctrl-C and the notes' handler: 就不结束 each time", ctrl_c_part, 1},
-    {"kill-l", "kill -l: the signal list, number, name and meaning", list_part, 1},
     {0}};
 
 static const struct kit_option options[] = {
@@ -311,8 +295,6 @@ int main(int argc, char *argv[])
         .count = {"helpers in the notes program's process group (part 5)", 2, 1, MAX_HELPERS, 0}};
     set_action(SIGUSR1, count_signal);
     set_action(SIGALRM, count_signal);  /* every timer of the lesson ends here */
-    rep = kit_shared_alloc(sizeof *rep);
-    int verdict = kit_main(&lesson, argc, argv);
-    kit_shared_free(rep, sizeof *rep);
-    return verdict;
+    rep = kit_shared_alloc(sizeof *rep);    /* the mapping goes with the process */
+    return kit_main(&lesson, argc, argv);
 }

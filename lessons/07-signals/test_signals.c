@@ -96,16 +96,3 @@ Test(lesson07, interactive_with_no_ctrl_c_fails_its_claims)
     assert_says(r, "FAIL the group got it: 0 of 2 helpers killed by SIGINT");
     run_free(&r);
 }
-
-/* kill -l: the table names SIGINT, SIGKILL and SIGTERM by their numbers. */
-Test(lesson07, kill_l_lists_every_standard_signal)
-{
-    struct lesson_run r = RUN("lesson07", 10, "--quick", "--kill-l");
-    assert_run(r, 0);
-    assert_says(r, "  2 SIGINT    Interrupt ");
-    assert_says(r, "  9 SIGKILL   Killed ");
-    assert_says(r, " 15 SIGTERM   Terminated ");
-    assert_says(r, " 34 SIGRTMIN  Real-time signal 0");
-    assert_says(r, "ok   31 signals: number, name, text; real-time: 34..64");
-    run_free(&r);
-}

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,30 +72,6 @@ static void set_action(int sig, void (*handler)(int), int flags)
 
 static double unit(void) { return kit_quick() ? 0.02 : 0.15; }   /* seconds */
 
-/* The kit's stop path (Ctrl-C, kill) knows only children kit_start
- * started; these we fork ourselves. So the stop signals wait, blocked,
- * until every child of a part is reaped; blocked ones are inherited by the
- * children, which end by themselves. Returns the mask before. */
-static sigset_t hold(int also)
-{
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    if (also != 0)
-        sigaddset(&set, also);
-    if (sigprocmask(SIG_BLOCK, &set, &old) == -1)
-        kit_die("sigprocmask");
-    return old;
-}
-
-static void release(const sigset_t *old)
-{
-    if (sigprocmask(SIG_SETMASK, old, NULL) == -1)
-        kit_die("sigprocmask");
-}
-
 /* n children that exit at once, after the gate opens (or at once, gate NULL).
  * stdout needs no flush before fork: kit lines are one write(2) each. */
 static void burst(pid_t *pid, int n, struct kit_gate *gate)
@@ -127,7 +104,11 @@ static int reap_leftovers(void)
 static int blocked_burst(int n, void (*handler)(int))
 {
     set_action(SIGCHLD, handler, SA_NOCLDSTOP);
-    sigset_t old = hold(SIGCHLD);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &chld, NULL) == -1)      /* their SIGCHLDs wait, pending */
+        kit_die("sigprocmask");
     runs = reaped = 0;
     pid_t pid[MAX_BURST];
     burst(pid, n, NULL);
@@ -137,14 +118,10 @@ static int blocked_burst(int n, void (*handler)(int))
         if (waitid(P_PID, (id_t)pid[i], &info, WEXITED | WNOWAIT) == -1)
             kit_die("waitid");
     kit_say("all %d exited: %d zombies, SIGCHLD pending once; now unblock it", n, n);
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
     if (sigprocmask(SIG_UNBLOCK, &chld, NULL) == -1)   /* the handler runs here */
         kit_die("sigprocmask");
     int left = reap_leftovers();
     set_action(SIGCHLD, SIG_DFL, 0);
-    release(&old);
     return left;
 }
 
@@ -174,7 +151,6 @@ static void live(const struct kit_args *args)
 {
     int n = (int)args->workers;
     set_action(SIGCHLD, reap_all, SA_NOCLDSTOP);
-    sigset_t old = hold(0);
     runs = reaped = 0;
     struct kit_gate gate;
     kit_gate_init(&gate);
@@ -190,9 +166,9 @@ static void live(const struct kit_args *args)
     while (reaped < n)
         if (sigsuspend(&during) == -1 && errno != EINTR)
             kit_die("sigsuspend");
-    release(&during);
+    if (sigprocmask(SIG_SETMASK, &during, NULL) == -1)
+        kit_die("sigprocmask");
     set_action(SIGCHLD, SIG_DFL, 0);
-    release(&old);
     kit_expect(reaped == n && runs >= 1 && runs <= n, "%d children exited, the handler ran %d "
                "time(s) and reaped all %d", n, (int)runs, (int)reaped);
     if (runs < n)
@@ -218,7 +194,6 @@ static void arm(double seconds)
 static int wait_through_alarm(bool restart)
 {
     set_action(SIGALRM, count_alarm, restart ? SA_RESTART : 0);
-    sigset_t old = hold(0);
     pid_t pid;
     switch (pid = fork()) {
     case -1:
@@ -246,7 +221,6 @@ static int wait_through_alarm(bool restart)
         if (r == -1)
             kit_die("waitpid");
     }
-    release(&old);
     /* Struck: the alarm came while waitpid() was blocked. Without SA_RESTART
      * that must end in EINTR; a miss is the signal landing just before. */
     bool struck = !early && alarms == 1 && (restart || eintr);
@@ -274,6 +248,21 @@ static void eintr(const struct kit_args *args)
     set_action(SIGALRM, SIG_DFL, 0);
 }
 
+/* ---- 5. kill -l: the signals by number, name and meaning ------------------ */
+static void list_part(const struct kit_args *args)
+{
+    (void)args;
+    int named = 0;                              /* two columns: sig, sig + 16; then 34 */
+    for (int sig = 1; sig <= 16; sig++) {
+        int r = sig + 16 <= SIGSYS ? sig + 16 : SIGRTMIN;
+        named += (sigabbrev_np(sig) != NULL) + (sigabbrev_np(r) != NULL);
+        kit_say("%2d SIG%-6s %-23s %2d SIG%-6s %s", sig, sigabbrev_np(sig), strsignal(sig), r,
+                r == SIGRTMIN ? "RTMIN" : sigabbrev_np(r), strsignal(r));
+    }
+    kit_expect(named == SIGSYS, "%d signals: number, name, text; real-time: %d..%d", named,
+               SIGRTMIN, SIGRTMAX);
+}
+
 static const struct kit_part parts[] = {
     {"one-per-signal", "SIGCHLD: a handler that reaps one child per signal (broken)",
      one_per_signal, true},
@@ -281,6 +270,7 @@ static const struct kit_part parts[] = {
      reap_loop, true},
     {"live", "SIGCHLD unblocked while they all exit: how many signals come?", live, true},
     {"eintr", "EINTR: a signal handled while waitpid() is blocked; SA_RESTART", eintr, true},
+    {"kill-l", "kill -l (note 002): every signal's number, name and meaning", list_part, true},
     {0}};
 
 int main(int argc, char *argv[])

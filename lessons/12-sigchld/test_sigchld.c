@@ -83,3 +83,16 @@ Test(lesson12, standard_signals_merge_real_time_signals_queue)
     cr_assert_eq(delivered[0], 1, "SIGUSR2: five sent, %d delivered", (int)delivered[0]);
     cr_assert_eq(delivered[1], 5, "SIGRTMIN: five sent, %d delivered", (int)delivered[1]);
 }
+
+/* kill -l: the table names SIGINT, SIGKILL and SIGTERM by their numbers. */
+Test(lesson12, kill_l_lists_every_standard_signal)
+{
+    struct lesson_run r = RUN("lesson12", 10, "--quick", "--kill-l");
+    assert_run(r, 0);
+    assert_says(r, "  2 SIGINT    Interrupt ");
+    assert_says(r, "  9 SIGKILL   Killed ");
+    assert_says(r, " 15 SIGTERM   Terminated ");
+    assert_says(r, " 34 SIGRTMIN  Real-time signal 0");
+    assert_says(r, "ok   31 signals: number, name, text; real-time: 34..64");
+    run_free(&r);
+}
