@@ -317,8 +317,8 @@ reference-charts:
 TIMELINES ?= plots/data/timelines
 TIMELINE_PART_03  := 1
 TIMELINE_PACED_03 := yes
-TIMELINE_PART_05  := 2
-TIMELINE_PACED_05 := yes
+TIMELINE_PART_18  := 2
+TIMELINE_PACED_18 := yes
 TIMELINE_PART_08  := 1
 TIMELINE_PART_13  := 1
 TIMELINE_NNS   := $(foreach d,$(LESSON_DIRS),$(call nn_of,$d))

@@ -56,8 +56,10 @@ static const struct program *program;
 static void job(int id)
 {
     kit_gate_wait(&gate);           /* both start together, as p1.start(); p2.start() */
-    if (with_lock)
+    if (with_lock) {
         kit_check(pthread_mutex_lock(&s->lock));   /* once: the other waits for all */
+        kit_span_begin("lock");                    /* --trace: the lock held */
+    }
     for (int i = 0; i < program->steps; i++) {
         kit_pace(program->sleep[id] / 10);
         /* v.value += num: a read, then a write back, with nothing between them */
@@ -67,8 +69,10 @@ static void job(int id)
             s->order[s->steps++] = id;  /* safe: we hold the lock */
         kit_say("process %d: %ld", id + 1, atomic_load(&s->value));   /* print reads again */
     }
-    if (with_lock)
+    if (with_lock) {
+        kit_span_end("lock");
         kit_check(pthread_mutex_unlock(&s->lock));
+    }
 }
 
 /* Note 003's f(l, i). "inside" counts who is between lock and unlock. */
