@@ -126,7 +126,10 @@ static void parse(const char *who, char *text, struct trace *t)
             p->open_spans--;
         }
         if (strcmp(kind, "join") == 0 && n == 5 && t->joins < MAX_PIDS)
-            t->joined[t->joins++] = strtol(f[4] + strlen("joined "), NULL, 10);
+            /* A child SIGKILLed from outside (lesson 20 kills workers at random
+             * moments) may die before its first row: only the others must have one. */
+            if (strstr(f[4], "killed by signal 9") == NULL)
+                t->joined[t->joins++] = strtol(f[4] + strlen("joined "), NULL, 10);
     }
     cr_assert(columns, "%s: no column line", who);
 }
@@ -184,7 +187,10 @@ Test(trace, every_lesson_writes_rows_from_every_process_it_started)
         for (int j = 0; j < t->joins; j++)
             cr_assert(traced(t, t->joined[j]), "%s: joined pid %ld wrote no row", names[i],
                       t->joined[j]);
-        cr_assert_gt(t->n, 1, "%s: rows from the main process only", names[i]);
+        /* Every lesson starts processes, but lesson 14 run alone (no mpirun) is
+         * one MPI rank: its other processes come only from mpirun (its own test). */
+        if (strcmp(names[i], "lesson14") != 0)
+            cr_assert_gt(t->n, 1, "%s: rows from the main process only", names[i]);
         /* A process that exited normally closed every span it opened. */
         for (int j = 0; j < t->n; j++)
             if (t->p[j].exits > 0)
