@@ -29,7 +29,7 @@ enum { TASKS = 12, MAX_WORKERS = 16 };
 static const int NONE = -1;         /* msg.from of a sentinel: Python's None */
 /* Python's put() and get() wait for ever; ours give up after LIMIT s and end
  * the process with an error, so a partner that died cannot hang the class. */
-static const double LIMIT = 5.0;
+static const double LIMIT = 3.0;
 
 /* A fixed-size record (Python pickles any object): a put is a copy. */
 struct msg {

@@ -104,8 +104,11 @@ static void worker(int id)
 {
     kit_gate_wait(&gate);
     atomic_fetch_add(&s->arrived, 1);
-    while (atomic_load(&s->arrived) < job_workers)
+    double deadline = kit_now() + 2.0;  /* a worker killed on its way never arrives */
+    while (atomic_load(&s->arrived) < job_workers && kit_now() < deadline)
         sched_yield();
+    if (atomic_load(&s->arrived) < job_workers)
+        kit_fail("not every worker reached the starting line within 2 s");
     s->start[id] = kit_now();
     kit_span_begin("loop");         /* --trace: around the loop, never inside it */
     job(id, job_n);
@@ -126,7 +129,7 @@ static double run_workers(void (*fn)(int id, long n), int workers, long n, long 
     for (int id = 0; id < workers; id++)
         kit_start(worker, id, "process %d", id + 1);
     kit_gate_open(&gate);
-    kit_join_all(-1);               /* a worker that failed gets a FAIL line */
+    kit_join_all(60.0);             /* a worker that failed gets a FAIL line */
     double last_start = s->start[0], first_end = s->end[0];
     for (int id = 1; id < workers; id++) {
         last_start = s->start[id] > last_start ? s->start[id] : last_start;

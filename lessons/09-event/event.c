@@ -138,14 +138,14 @@ static void close_event(void)
  * waiting++ until pthread_cond_wait() sleeps, so "counted" means "asleep". */
 static void until_waiting(int n)
 {
-    for (double give_up = kit_now() + 10; kit_now() < give_up; kit_sleep(0.001)) {
+    for (double give_up = kit_now() + 4; kit_now() < give_up; kit_sleep(0.001)) {
         kit_check(owner_died(&s->e, pthread_mutex_lock(&s->e.lock)));
         int now = s->e.waiting;
         kit_check(pthread_mutex_unlock(&s->e.lock));
         if (now >= n)
             return;
     }
-    kit_fail("%d waiters did not all reach wait() in 10 s", n);
+    kit_fail("%d waiters did not all reach wait() in 4 s", n);
 }
 
 static void counted_waiter(int id)

@@ -28,7 +28,7 @@ enum { MAX_WORKERS = 16, TRAP_SIZE = 4, TRAP_ITEMS = 10 };
 static const int NONE = -1;         /* msg.from of a sentinel: Python's None */
 /* Python's put() and get() wait for ever; ours give up after LIMIT s and end
  * the process with an error, so a partner that died cannot hang the class. */
-static const double LIMIT = 5.0;
+static const double LIMIT = 3.0;
 
 struct msg {                        /* fixed size: a put is a copy */
     int from;                       /* the producer, or NONE */

@@ -86,8 +86,9 @@ static struct {
 static void start_line(int parties)
 {
     atomic_fetch_add(&shm->arrived, 1);
-    while (atomic_load(&shm->arrived) < parties)
-        sched_yield();
+    for (double give_up = kit_now() + 2; atomic_load(&shm->arrived) < parties; sched_yield())
+        if (kit_now() > give_up)    /* a partner killed on its way never arrives */
+            kit_fail("not every process reached the starting line within 2 s");
 }
 
 static void copy_half(int half)
@@ -165,7 +166,7 @@ static off_t run_copy(bool own_open, long kib)
     kit_say("copy1 and copy2: %ld KiB in two halves, %s", kib, own ? "each its own open()" : "one fd");
     kit_start(copy_half, 0, "copy1");
     kit_start(copy_half, 1, "copy2");
-    kit_join_all(-1);
+    kit_join_all(60.0);
     if (shared_src != -1 && close(shared_src) == -1)
         kit_die("close");
     off_t diff = compare();
@@ -232,7 +233,7 @@ static void run_writers(bool with_lock, int w)
     per_writer = with_lock ? lines : RACE * lines;
     for (int id = 0; id < w; id++)
         kit_start(writer, id, "writer%d", id + 1);
-    kit_join_all(-1);
+    kit_join_all(60.0);
     off_t bytes = lseek(lines_fd, 0, SEEK_END), expected = 0;
     char *text = malloc((size_t)bytes + 1);
     if (bytes == -1 || text == NULL || pread(lines_fd, text, (size_t)bytes, 0) != bytes)
@@ -268,7 +269,6 @@ static void run_writers(bool with_lock, int w)
 
 static void no_lock(const struct kit_args *args) { run_writers(false, (int)args->workers); }
 static void with_lock(const struct kit_args *args) { run_writers(true, (int)args->workers); }
-
 static const struct kit_part parts[] = {
     {"shared-offset", "the notes' warning: copy1 and copy2 share f's offset", shared_offset, true},
     {"own-open", "the notes' fix: each child opens the file itself", own_open, true},
