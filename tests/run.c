@@ -262,7 +262,7 @@ struct lesson_run run_lesson_fault(const char *lesson, double limit, const struc
     append(&bo, "", 0);
     append(&be, "", 0);
     struct pollfd fds[2] = {{.fd = out[0], .events = POLLIN}, {.fd = err[0], .events = POLLIN}};
-    bool exited = false;
+    bool exited = false, main_killed = false;
     double exited_at = 0;
     while (fds[0].fd >= 0 || fds[1].fd >= 0) {
         if (poll(fds, 2, 10) == -1 && errno != EINTR)
@@ -287,6 +287,12 @@ struct lesson_run run_lesson_fault(const char *lesson, double limit, const struc
                 }
                 sig = r.sent || f->target != RUN_TO_CHILD ? 0 : sig;   /* once */
             }
+        }
+        if (f->then_main_ms > 0 && r.sent && !main_killed && !exited &&
+            kit_now() - start - r.sent_at >= f->then_main_ms / 1e3) {
+            if (kill(pid, SIGKILL) == -1 && errno != ESRCH)
+                kit_die("kill");
+            main_killed = true;
         }
         if (!exited && waitpid(pid, &r.status, WNOHANG) == pid) {
             exited = true;

@@ -78,6 +78,7 @@ struct run_fault {
     const char *const *env;
     const sigset_t *mask;
     double grace;
+    int then_main_ms;      /* RUN_TO_CHILD only: this long after the child's kill, SIGKILL the main process */
 };
 struct lesson_run run_lesson_fault(const char *lesson, double limit, const struct run_fault *f,
                                    const char *const args[]);

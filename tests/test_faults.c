@@ -192,6 +192,39 @@ Test(faults, sigkill_of_the_parent_leaves_no_process_within_2_s)
     report(&t);
 }
 
+/* ---- SIGKILL of one child, then of the parent 50 ms later (issue 18): the
+ * parent dies with no stop path while its dead child's peers may be waiting
+ * for it; they must end by themselves (PR_SET_PDEATHSIG) within 2 s. */
+Test(faults, sigkill_of_a_child_then_the_parent_leaves_no_process_within_2_s)
+{
+    char names[MAX_LESSONS][16];
+    int n = lessons(names);
+    struct tally t = {.what = "SIGKILL of a child, then the parent"};
+    int parent_killed = 0;
+    const struct moment *const moments[] = {&early, &blocked, NULL};
+    for (int i = 0; i < n; i++)
+        for (int k = 0; moments[k] != NULL; k++) {
+            struct run_fault f = {.sig = SIGKILL, .target = RUN_TO_CHILD, .grace = 2.0,
+                                  .then_main_ms = 50};
+            struct lesson_run r = run_at(names[i], moments[k], &f);
+            if (!r.sent) {               /* no child at or after the moment */
+                run_free(&r);
+                continue;
+            }
+            t.tried++;
+            r.shm_left[0] = '\0';        /* SIGKILL runs no code: counted in the test above */
+            left_nothing(&t, names[i], moments[k]->name, &r, true);
+            parent_killed += WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGKILL;
+            run_free(&r);
+        }
+    /* Most lessons are still at work 50 ms after the child's death; one that
+     * ended first (a FAIL line, exit 1) was not a test of this case. */
+    cr_log_info("faults: SIGKILL of a child, then the parent: the parent died of it in %d of %d",
+                parent_killed, t.tried);
+    cr_expect_geq(parent_killed, t.tried / 2, "the parent's SIGKILL came too late to test anything");
+    report(&t);
+}
+
 /* ---- SIGKILL of one child (a process whose parent is the lesson): the
  * lesson must see it, and end within 5 s with a FAIL line (or die of a
  * signal itself), not hang and not pass as if nothing happened. The victim is a running child,
