@@ -57,6 +57,13 @@ double bench_run_threads(uint64_t n, unsigned p, bench_u128 *sum);
 /* waitpid(pid) until it ends (again after EINTR, a signal's interruption);
  * returns the wait status. Dies if waitpid fails otherwise. */
 int bench_wait(pid_t pid);
+/* Runs argv (argv[0] = "python3") in a process group of its own, so that a
+ * time-out can end its children too, with its stdout read into out (size
+ * bytes, NUL-terminated). True when it exited 0 within `limit` s; false, with
+ * why said in `why`, when python3 is missing or took longer (then it is
+ * killed). Any other failure of it ends the benchmark. */
+bool bench_run_python(char *const argv[], double limit, char *out, size_t size, char *why,
+                      size_t why_size);
 /* bench_wait, then fails ("<what> exited with status 1") unless the child
  * exited with status 0. */
 void bench_reap(pid_t pid, const char *what);

@@ -19,9 +19,7 @@
  */
 #include <errno.h>
 #include <gmp.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +30,6 @@
 #include "bench.h"
 #include "kit.h"
 
-extern char **environ;
 
 enum { MAX_X = 10, MAX_REPEATS = 32, NP = 3 };
 static const unsigned workers[NP] = {1, 2, 4};
@@ -111,24 +108,6 @@ static double run_c(unsigned p, int nx, struct shared *s)
 static double run_python(const char *script, unsigned p, int nx, double limit, char *why,
                          size_t why_size)
 {
-    int fd[2];
-    if (pipe(fd) == -1)
-        kit_die("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    int e = posix_spawn_file_actions_init(&fa);
-    if (e == 0)
-        e = posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
-    if (e == 0)
-        e = posix_spawn_file_actions_addclose(&fa, fd[0]);
-    if (e == 0)
-        e = posix_spawnattr_init(&at);
-    if (e == 0)
-        e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-    if (e == 0)
-        e = posix_spawnattr_setpgroup(&at, 0);
-    if (e != 0)
-        kit_die_err("posix_spawn setup", e);
     char arg[MAX_X + 1][16];
     char *argv[MAX_X + 4] = {"python3", (char *)script, arg[0]};
     snprintf(arg[0], sizeof arg[0], "%u", p);
@@ -136,61 +115,9 @@ static double run_python(const char *script, unsigned p, int nx, double limit, c
         snprintf(arg[i + 1], sizeof arg[0], "%d", i + 1);
         argv[3 + i] = arg[i + 1];
     }
-    pid_t pid;
-    fflush(NULL);
-    e = posix_spawnp(&pid, "python3", &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (close(fd[1]) == -1)     /* else read() would never see end-of-file */
-        kit_die("close");
-    if (e != 0) {
-        close(fd[0]);
-        snprintf(why, why_size, "python3 not found");
-        if (e == ENOENT)
-            return -1;
-        kit_die_err("posix_spawnp python3", e);
-    }
     char out[512];
-    size_t len = 0;
-    double deadline = kit_now() + limit;
-    bool timed_out = false;
-    for (;;) {
-        int left = (int)((deadline - kit_now()) * 1000);
-        struct pollfd pf = {.fd = fd[0], .events = POLLIN};
-        int ready = left > 0 ? poll(&pf, 1, left) : 0;
-        if (ready == -1 && errno == EINTR)
-            continue;
-        if (ready == -1)
-            kit_die("poll");
-        if (ready == 0) {
-            timed_out = true;
-            break;
-        }
-        ssize_t got = read(fd[0], out + len, sizeof out - 1 - len);
-        if (got == -1 && errno == EINTR)
-            continue;
-        if (got == -1)
-            kit_die("read");
-        if (got == 0 || (len += (size_t)got) == sizeof out - 1)
-            break;
-    }
-    out[len] = '\0';
-    if (close(fd[0]) == -1)
-        kit_die("close");
-    if (timed_out && kill(-pid, SIGKILL) == -1 && errno != ESRCH)
-        kit_die("kill");
-    int status = bench_wait(pid);
-    if (timed_out) {
-        snprintf(why, why_size, "python3 took more than %.0f s: killed", limit);
+    if (!bench_run_python(argv, limit, out, sizeof out, why, why_size))
         return -1;
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        snprintf(why, why_size, "python3 not found");
-        return -1;
-    }
-    char text[64];
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        kit_fail("python3 %s: %s", script, kit_status_str(status, text, sizeof text));
     double seconds;
     int used;
     const char *q = out;

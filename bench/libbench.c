@@ -5,6 +5,10 @@
 #include <dirent.h>
 
 #include <errno.h>
+#include <stdio.h>
+#include <signal.h>
+#include <spawn.h>
+#include <poll.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
@@ -19,6 +23,8 @@
 #include <unistd.h>
 
 #include "kit.h"
+
+extern char **environ;
 
 /* ONE compiled copy of the loop for every runner. Left to itself, gcc -O2
  * inlined the job into the sequential runner, the process child and the
@@ -618,4 +624,85 @@ void bench_noise_summary(FILE *f, const char *what)
         bench_progress("WARNING %s: %d point(s) flagged (under load, or above min(P, cores) x 1.05): "
                        "not reference figures; run again on an idle machine", what, bench_flagged_points);
     bench_flagged_points = 0;
+}
+
+bool bench_run_python(char *const argv[], double limit, char *out, size_t size, char *why,
+                      size_t why_size)
+{
+    int fd[2];
+    if (pipe(fd) == -1)
+        kit_die("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    int e = posix_spawn_file_actions_init(&fa);
+    if (e == 0)
+        e = posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+    if (e == 0)
+        e = posix_spawn_file_actions_addclose(&fa, fd[0]);
+    if (e == 0)
+        e = posix_spawnattr_init(&at);
+    if (e == 0)
+        e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    if (e == 0)
+        e = posix_spawnattr_setpgroup(&at, 0);
+    if (e != 0)
+        kit_die_err("posix_spawn setup", e);
+    pid_t pid;
+    fflush(NULL);
+    e = posix_spawnp(&pid, "python3", &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (close(fd[1]) == -1)     /* else read() would never see end-of-file */
+        kit_die("close");
+    if (e != 0) {
+        close(fd[0]);
+        snprintf(why, why_size, "python3 not found");
+        if (e == ENOENT)
+            return false;
+        kit_die_err("posix_spawnp python3", e);
+    }
+    size_t len = 0;
+    double deadline = kit_now() + limit;
+    bool timed_out = false;
+    for (;;) {
+        int left = (int)((deadline - kit_now()) * 1000);
+        struct pollfd pf = {.fd = fd[0], .events = POLLIN};
+        int ready = left > 0 ? poll(&pf, 1, left) : 0;
+        if (ready == -1 && errno == EINTR)
+            continue;
+        if (ready == -1)
+            kit_die("poll");
+        if (ready == 0) {
+            timed_out = true;
+            break;
+        }
+        ssize_t got = read(fd[0], out + len, size - 1 - len);
+        if (got == -1 && errno == EINTR)
+            continue;
+        if (got == -1)
+            kit_die("read");
+        if (got == 0)
+            break;
+        len += (size_t)got;
+        if (len == size - 1)
+            break;
+    }
+    out[len] = '\0';
+    if (close(fd[0]) == -1)
+        kit_die("close");
+    if (timed_out && kill(-pid, SIGKILL) == -1 && errno != ESRCH)
+        kit_die("kill");
+    int status = bench_wait(pid);
+    if (timed_out) {
+        snprintf(why, why_size, "python3 took more than %.0f s: killed", limit);
+        return false;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        snprintf(why, why_size, "python3 not found");
+        return false;
+    }
+    char text[64];
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        kit_fail("python3 %s: %s", argv[1], kit_status_str(status, text, sizeof text));
+    return true;
 }

@@ -27,12 +27,10 @@
  */
 #include <errno.h>
 #include <linux/futex.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +42,6 @@
 #include "bench.h"
 #include "kit.h"
 
-extern char **environ;
 
 enum { SPIN, FUTEX, SEM, CONDVAR, PIPE, PY_SEM, PY_EVENT, KINDS };
 static const char *const kind_name[KINDS] = {"spin", "futex", "sem_t", "condvar", "pipe",
@@ -302,24 +299,6 @@ static void measure_c(int k, int where, double seconds, long repeats, double *ra
 static bool measure_py(const char *script, int k, int where, double seconds, long repeats,
                        double *rate, char *why, size_t why_size)
 {
-    int fd[2];
-    if (pipe(fd) == -1)
-        kit_die("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    int e = posix_spawn_file_actions_init(&fa);
-    if (e == 0)
-        e = posix_spawn_file_actions_adddup2(&fa, fd[WRITE_END], STDOUT_FILENO);
-    if (e == 0)
-        e = posix_spawn_file_actions_addclose(&fa, fd[READ_END]);
-    if (e == 0)
-        e = posix_spawnattr_init(&at);
-    if (e == 0)
-        e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-    if (e == 0)
-        e = posix_spawnattr_setpgroup(&at, 0);
-    if (e != 0)
-        kit_die_err("posix_spawn setup", e);
     char sec[32], rep[32], ca[16], cb[16];
     snprintf(sec, sizeof sec, "%g", seconds);
     snprintf(rep, sizeof rep, "%ld", repeats);
@@ -327,61 +306,10 @@ static bool measure_py(const char *script, int k, int where, double seconds, lon
     snprintf(cb, sizeof cb, "%d", where == SAME ? -1 : cpu_b);
     char *argv[] = {"python3", (char *)script, k == PY_SEM ? "semaphore" : "event", sec, rep,
                     ca, cb, NULL};
-    pid_t pid;
-    fflush(NULL);
-    e = posix_spawnp(&pid, "python3", &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (close(fd[WRITE_END]) == -1)   /* else read() would never see end-of-file */
-        kit_die("close");
-    if (e != 0) {
-        close(fd[READ_END]);
-        snprintf(why, why_size, "python3 not found");
-        if (e == ENOENT)
-            return false;
-        kit_die_err("posix_spawnp python3", e);
-    }
     char out[4096];
-    size_t len = 0;
-    double limit = 30 + 10 * seconds * (double)repeats, deadline = kit_now() + limit;
-    bool timed_out = false;
-    for (;;) {
-        int left = (int)((deadline - kit_now()) * 1000);
-        struct pollfd p = {.fd = fd[READ_END], .events = POLLIN};
-        int ready = left > 0 ? poll(&p, 1, left) : 0;
-        if (ready == -1 && errno == EINTR)
-            continue;
-        if (ready == -1)
-            kit_die("poll");
-        if (ready == 0) {
-            timed_out = true;
-            break;
-        }
-        ssize_t got = read(fd[READ_END], out + len, sizeof out - 1 - len);
-        if (got == -1 && errno == EINTR)
-            continue;
-        if (got == -1)
-            kit_die("read");
-        if (got == 0 || (len += (size_t)got) == sizeof out - 1)
-            break;
-    }
-    out[len] = '\0';
-    if (close(fd[READ_END]) == -1)
-        kit_die("close");
-    if (timed_out && kill(-pid, SIGKILL) == -1 && errno != ESRCH)
-        kit_die("kill");
-    int status = bench_wait(pid);
-    if (timed_out) {
-        snprintf(why, why_size, "python3 took more than %.0f s: killed", limit);
+    if (!bench_run_python(argv, 30 + 10 * seconds * (double)repeats, out, sizeof out, why,
+                          why_size))
         return false;
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        snprintf(why, why_size, "python3 not found");
-        return false;
-    }
-    char text[64];
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        kit_fail("python3 %s: %s", script, kit_status_str(status, text, sizeof text));
     const char *line = out;
     for (long r = 0; r < repeats; r++) {
         long n;
