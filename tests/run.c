@@ -364,3 +364,25 @@ bool number_after(const char *text, const char *key, double *value)
     *value = strtod(p, &end);
     return end != p;
 }
+
+static int by_name(const void *a, const void *b) { return strcmp(a, b); }
+
+int find_lessons(char names[][16], int max)
+{
+    DIR *dir = opendir("lessons");
+    if (dir == NULL)
+        kit_die("opendir lessons");
+    const char *only = getenv("MPKIT_ONLY");
+    int n = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL && n < max;)
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && e->d_name[2] == '-') {
+            snprintf(names[n], 16, "lesson%.2s", e->d_name);
+            if (only == NULL || strstr(only, names[n]) != NULL)
+                n++;
+        }
+    closedir(dir);
+    qsort(names, (size_t)n, sizeof names[0], by_name);
+    if (n == 0)
+        kit_fail("no lesson found in lessons/%s", only ? " that MPKIT_ONLY names" : "");
+    return n;
+}

@@ -91,6 +91,11 @@ struct lesson_run run_lesson_fault(const char *lesson, double limit, const struc
  * rest of the test, and the runner, twice. */
 pid_t test_fork(void);
 
+/* The lessons in lessons/NN-name/, as "lesson01", "lesson02", ..., sorted (run
+ * from the top of the kit); MPKIT_ONLY="lesson05 lesson10" keeps just those.
+ * Returns how many, at most max; no lesson at all ends the program. */
+int find_lessons(char names[][16], int max);
+
 /* How often needle occurs in text. */
 size_t count_of(const char *text, const char *needle);
 /* The number printed right after the first `key` in text; false if absent. */

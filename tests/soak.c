@@ -31,25 +31,12 @@
 enum { MAX_LESSONS = 40, COLUMNS = 6 };
 static const char *const column[COLUMNS] = {"FAIL", "wrong", "exit", "hang", "left", "stderr"};
 
-static int lessons(char names[][16])
-{
-    DIR *dir = opendir("lessons");
-    if (dir == NULL)
-        kit_die("opendir lessons");
-    int n = 0;
-    for (struct dirent *e; (e = readdir(dir)) != NULL;)
-        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && e->d_name[2] == '-' && n < MAX_LESSONS)
-            snprintf(names[n++], 16, "lesson%.2s", e->d_name);
-    closedir(dir);
-    qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
-    return n;
-}
 
 /* One phase, in the runner process: the table; returns the bad runs. */
 static int soak(const char *phase, int runs)
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names), bad_total = 0;
+    int n = find_lessons(names, MAX_LESSONS), bad_total = 0;
     printf("\n%s: %d runs of --quick per lesson\n%-9s", phase, runs, "lesson");
     for (int c = 0; c < COLUMNS; c++)
         printf(" %6s", column[c]);

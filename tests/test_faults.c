@@ -39,24 +39,6 @@ TestSuite(faults, .timeout = 240, .disabled = true);
 
 enum { MAX_LESSONS = 40 };
 
-/* "lesson01", ... from lessons/NN-name, sorted; MPKIT_ONLY narrows it. */
-static int lessons(char names[][16])
-{
-    DIR *dir = opendir("lessons");
-    cr_assert_not_null(dir, "run the tests from the top of the kit");
-    const char *only = getenv("MPKIT_ONLY");
-    int n = 0;
-    for (struct dirent *e; (e = readdir(dir)) != NULL;)
-        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && e->d_name[2] == '-' && n < MAX_LESSONS) {
-            snprintf(names[n], 16, "lesson%.2s", e->d_name);
-            if (only == NULL || strstr(only, names[n]) != NULL)
-                n++;
-        }
-    closedir(dir);
-    qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
-    cr_assert_geq(n, 1, "no lesson found");
-    return n;
-}
 
 struct moment {
     const char *name, *when;
@@ -124,7 +106,7 @@ static void stop_signal(const char *what, int sig, enum run_target target,
                         const struct moment *const moments[])
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     struct tally t = {.what = what};
     for (int i = 0; i < n; i++)
         for (int k = 0; moments[k] != NULL; k++) {
@@ -166,7 +148,7 @@ Test(faults, sighup_to_the_parent_mid_part_and_blocked)
 Test(faults, sigkill_of_the_parent_leaves_no_process_within_2_s)
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     struct tally t = {.what = "SIGKILL of the parent"};
     int names_left = 0;
     const struct moment *const moments[] = {&early, &mid, &blocked, NULL};
@@ -198,7 +180,7 @@ Test(faults, sigkill_of_the_parent_leaves_no_process_within_2_s)
 Test(faults, sigkill_of_a_child_then_the_parent_leaves_no_process_within_2_s)
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     struct tally t = {.what = "SIGKILL of a child, then the parent"};
     int parent_killed = 0;
     const struct moment *const moments[] = {&early, &blocked, NULL};
@@ -233,7 +215,7 @@ Test(faults, sigkill_of_a_child_then_the_parent_leaves_no_process_within_2_s)
 Test(faults, sigkill_of_a_child_is_reported_not_hung)
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     struct tally t = {.what = "SIGKILL of one child"};
     const struct moment *const moments[] = {&early, &blocked, NULL};
     int unnoticed = 0, slow = 0;
@@ -279,7 +261,7 @@ Test(faults, sigkill_of_a_child_is_reported_not_hung)
 Test(faults, two_copies_at_once_do_not_interfere)
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     struct tally t = {.what = "two copies at once"};
     for (int i = 0; i < n; i++) {
         /* Each copy from its own forked test process (its own subreaper:
@@ -328,7 +310,7 @@ Test(faults, a_failing_fork_ends_the_lesson_cleanly)
     cr_skip_test("no build/failfork.so in this build (an ASan runtime cannot be preloaded after)");
 #else
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     struct tally t = {.what = "fork() fails (N = 1, 2, 3)"};
     for (int i = 0; i < n; i++)
         for (int nth = 1; nth <= 3; nth++) {
@@ -365,7 +347,7 @@ Test(faults, a_failing_fork_ends_the_lesson_cleanly)
 Test(faults, sigchld_blocked_or_ignored_at_exec_changes_nothing)
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     struct tally t = {.what = "SIGCHLD blocked or ignored at exec"};
     sigset_t chld;
     sigemptyset(&chld);
@@ -402,7 +384,7 @@ Test(faults, sigchld_blocked_or_ignored_at_exec_changes_nothing)
 Test(faults, a_count_with_a_leading_newline_is_refused)
 {
     char names[MAX_LESSONS][16];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     static const char *const bad[][3] = {
         {"-n", "\n5"}, {"--count=\n5"}, {"-w", "\n2"}, {"--part", "\n1"}, {"-n", "\v5"},
     };

@@ -25,22 +25,6 @@ TestSuite(trace, .timeout = 240);
 
 enum { MAX_LESSONS = 40, MAX_PIDS = 512 };
 
-static int lessons(char names[][16])
-{
-    DIR *dir = opendir("lessons");
-    cr_assert_not_null(dir, "run the tests from the top of the kit");
-    const char *only = getenv("MPKIT_ONLY");
-    int n = 0;
-    for (struct dirent *e; (e = readdir(dir)) != NULL;)
-        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && e->d_name[2] == '-' && n < MAX_LESSONS) {
-            snprintf(names[n], 16, "lesson%.2s", e->d_name);
-            if (only == NULL || strstr(only, names[n]) != NULL)
-                n++;
-        }
-    closedir(dir);
-    cr_assert_geq(n, 1);
-    return n;
-}
 
 static char *slurp(const char *path)
 {
@@ -151,7 +135,7 @@ static void temp_dir(char *dir, size_t size)
 Test(trace, every_lesson_writes_rows_from_every_process_it_started)
 {
     char names[MAX_LESSONS][16], dir[64], path[128];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     temp_dir(dir, sizeof dir);
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%.63s/%.15s.tsv", dir, names[i]);
@@ -210,7 +194,7 @@ Test(trace, every_lesson_writes_rows_from_every_process_it_started)
 Test(trace, a_traced_run_gives_the_same_verdict)
 {
     char names[MAX_LESSONS][16], dir[64], path[128];
-    int n = lessons(names);
+    int n = find_lessons(names, MAX_LESSONS);
     temp_dir(dir, sizeof dir);
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%.63s/%.15s.tsv", dir, names[i]);
