@@ -8,11 +8,12 @@
  *   kit_queue  lesson 02's ring: semaphores `slots` and `items` count free
  *              and filled slots, two more at 1 lock each end. COPIED from
  *              lessons/02-queue/queue.c (bench/ may not include a lesson):
- *              keep the two in step (q_new, q_put, q_get, the struct)
+ *              keep the two in step (q_new, q_put, q_get, the struct). Its
+ *              parts sit on 64-byte cache lines of their own: packed into
+ *              one line, put's and get's fields made two CPUs pass that line
+ *              to and fro on every message (false sharing), 2-3x slower
  *   ring       the usual ring: one mutex, two condition variables
  *   python     mp.Queue(1024) between two processes (bench/mpqueue.py)
- *   kit_queue_spin  a candidate fix, not in the lesson: kit_queue with a
- *              short sem_trywait spin before it sleeps (see `spins`)
  * Rounds interleaved (kit, ring, python, kit, ...), median of R.
  *
  * Usage: build/bench/queue [-q] [-n N] [-r REPEATS] [-o DIR] [--python FILE|none]
@@ -52,11 +53,15 @@ struct msg {
 };
 
 struct queue {
-    size_t maxsize, head, tail;
-    sem_t slots;                    /* free slots: put waits here, get posts */
-    sem_t items;                    /* filled slots: get waits here, put posts */
-    sem_t put_lock, get_lock;       /* at 1: one writer at the tail, one reader at the head */
-    struct msg slot[];
+    size_t maxsize;
+    /* _Alignas(64): each part on a cache line of its own (false sharing: see the header) */
+    _Alignas(64) size_t tail;
+    sem_t put_lock;
+    _Alignas(64) size_t head;
+    sem_t get_lock;
+    _Alignas(64) sem_t slots;
+    _Alignas(64) sem_t items;
+    _Alignas(64) struct msg slot[];
 };
 
 static struct queue *q_new(size_t maxsize)
@@ -77,20 +82,11 @@ static void q_free(struct queue *q)
     kit_shared_free(q, sizeof *q + q->maxsize * sizeof q->slot[0]);
 }
 
-/* NOT in the lesson: `spins` tries of sem_trywait before sem_timedwait
- * sleeps (0 for kit_queue: then this is the lesson's code exactly; 100 for
- * the kit_queue_spin candidate). While a getter sleeps, every sem_post of
- * the putter is a futex syscall: the queue can lock into a slow mode where
- * each message costs a wake-up (bench/wakeup); a short spin avoids sleeping. */
-static int spins;
-
 static bool q_put(struct queue *q, const struct msg *m, double timeout)
 {
     struct timespec when = kit_deadline(CLOCK_REALTIME, timeout);
-    int r = -1;
-    for (int i = 0; i < spins && r == -1; i++)   /* the candidate only: see spins */
-        r = sem_trywait(&q->slots);
-    while (r == -1 && (r = sem_timedwait(&q->slots, &when)) == -1 && errno == EINTR)
+    int r;
+    while ((r = sem_timedwait(&q->slots, &when)) == -1 && errno == EINTR)
         ;
     if (r == -1 && errno == ETIMEDOUT)
         return false;
@@ -109,10 +105,8 @@ static bool q_put(struct queue *q, const struct msg *m, double timeout)
 static bool q_get(struct queue *q, struct msg *m, double timeout)
 {
     struct timespec when = kit_deadline(CLOCK_REALTIME, timeout);
-    int r = -1;
-    for (int i = 0; i < spins && r == -1; i++)   /* the candidate only: see spins */
-        r = sem_trywait(&q->items);
-    while (r == -1 && (r = sem_timedwait(&q->items, &when)) == -1 && errno == EINTR)
+    int r;
+    while ((r = sem_timedwait(&q->items, &when)) == -1 && errno == EINTR)
         ;
     if (r == -1 && errno == ETIMEDOUT)
         return false;
@@ -185,9 +179,8 @@ static void ring_get(struct ring *r, struct msg *m)
 }
 
 /* ---- one timed run ---------------------------------------------------- */
-enum { KIT, RING, PY, SPIN, KINDS };
-static const char *const kind_name[KINDS] = {"kit_queue", "ring", "python_mp_queue",
-                                             "kit_queue_spin"};
+enum { KIT, RING, PY, KINDS };
+static const char *const kind_name[KINDS] = {"kit_queue", "ring", "python_mp_queue"};
 
 static struct queue *kq;   /* set before the fork: the child's copy points at the same mapping */
 static struct ring *rq;
@@ -196,7 +189,7 @@ static void produce(int kind, long n)
 {
     for (long i = 0; i < n; i++) {
         struct msg m = {.from = 1, .value = i};
-        if ((kind == KIT || kind == SPIN) && !q_put(kq, &m, LIMIT))
+        if (kind == KIT && !q_put(kq, &m, LIMIT))
             kit_fail("put: no free slot in %.0f s", LIMIT);
         if (kind == RING)
             ring_put(rq, &m);
@@ -206,7 +199,6 @@ static void produce(int kind, long n)
 /* msgs/s for n records from a child producer to this process. */
 static double run_c(int kind, long n)
 {
-    spins = kind == SPIN ? 100 : 0;   /* set before the fork: both sides alike */
     fflush(NULL);
     double t0 = kit_now();
     pid_t pid = fork();
@@ -218,7 +210,7 @@ static double run_c(int kind, long n)
     }
     for (long i = 0; i < n; i++) {
         struct msg m;
-        if ((kind == KIT || kind == SPIN) && !q_get(kq, &m, LIMIT))
+        if (kind == KIT && !q_get(kq, &m, LIMIT))
             kit_fail("get: nothing came in %.0f s", LIMIT);
         if (kind == RING)
             ring_get(rq, &m);
@@ -280,9 +272,8 @@ int main(int argc, char *argv[])
             else if (python && !run_py(script, n_py, &rate[PY][r], why, sizeof why))
                 python = false;
         }
-        bench_progress("round %ld: kit_queue %.2fM msgs/s, ring %.2fM, candidate with spin %.2fM%s",
-                       r + 1, rate[KIT][r] / 1e6, rate[RING][r] / 1e6, rate[SPIN][r] / 1e6,
-                       python ? "" : " (no Python)");
+        bench_progress("round %ld: kit_queue %.2fM msgs/s, ring %.2fM%s", r + 1,
+                       rate[KIT][r] / 1e6, rate[RING][r] / 1e6, python ? "" : " (no Python)");
     }
     bench_noise_stop(&noise);
     q_free(kq);
@@ -308,10 +299,6 @@ int main(int argc, char *argv[])
     }
     double vs_ring = st[KIT].med / st[RING].med;
     fprintf(f, "# kit_queue / ring: %.2f (target >= 0.70)\n", vs_ring);
-    fprintf(f, "# kit_queue_spin / ring: %.2f (the candidate, not in the lesson)\n",
-            st[SPIN].med / st[RING].med);
-    printf("candidate kit_queue_spin %.2fM msgs/s: spin/ring %.2f\n", st[SPIN].med / 1e6,
-           st[SPIN].med / st[RING].med);
     printf("kit_queue %.2fM msgs/s, ring %.2fM msgs/s: kit/ring %.2f (target >= 0.70)\n",
            st[KIT].med / 1e6, st[RING].med / 1e6, vs_ring);
     if (python) {

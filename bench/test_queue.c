@@ -44,7 +44,7 @@ static void check(const char *dir, bool python)
     }
     fclose(f);
     cr_assert(ratio && flagged, "header lacks the ratio or the flagged line");
-    cr_assert_eq(rows, python ? 4 : 3);
+    cr_assert_eq(rows, python ? 3 : 2);
 }
 
 Test(bench_queue, quick_run_measures_kit_ring_and_python)

@@ -1,6 +1,6 @@
 # queue.gp - messages per second from one process to another through
 # lesson 02's Queue, a mutex + condvar ring of the same records and slots,
-# Python's mp.Queue, and the candidate fix (kit_queue_spin), one run.
+# and Python's mp.Queue, one run.
 # data: queue.tsv
 load 'plots/style.inc'
 f = data.'/queue.tsv'
