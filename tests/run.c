@@ -108,20 +108,52 @@ static int reap_leftovers(pid_t group, int *running, bool *group_left)
     return count;
 }
 
-/* A process that has ended but is not reaped yet: a kill() still
- * "succeeds" on it, and changes nothing. */
-static bool is_zombie(long pid)
+/* A process's state letter from /proc/PID/stat (R, S, D, T, Z, ...), or
+ * '?' when it is gone. */
+static char proc_state(long pid)
 {
     char path[64], stat[256];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return true;                     /* gone already */
+        return '?';
     size_t len = fread(stat, 1, sizeof stat - 1, f);
     fclose(f);
     stat[len] = '\0';
     const char *end = strrchr(stat, ')');   /* "pid (comm) S ...": comm may hold spaces */
-    return end == NULL || end[1] == '\0' || end[2] == 'Z' || end[2] == 'X';
+    return end == NULL || end[1] == '\0' ? '?' : end[2];
+}
+
+/* A process that has ended but is not reaped yet: a kill() still
+ * "succeeds" on it, and changes nothing. */
+static bool is_zombie(long pid)
+{
+    char state = proc_state(pid);
+    return state == '?' || state == 'Z' || state == 'X';
+}
+
+/* SIGKILL that surely kills a live child: a SIGKILL sent to a child that
+ * is already on its way out (past its _exit, not yet a zombie) changes
+ * nothing, and the lesson would rightly pass. So stop it first: only a
+ * live process stops (state T). Stopped, it dies of the SIGKILL for certain.
+ * false (nothing sent) when it ended instead of stopping. */
+static bool kill_live_child(pid_t child)
+{
+    if (kill(child, SIGSTOP) == -1)
+        return false;                    /* gone already */
+    for (double t0 = kit_now(); kit_now() - t0 < 0.5; kit_sleep(0.0002)) {
+        char state = proc_state(child);
+        if (state == 'T' || state == 't') {
+            if (kill(child, SIGKILL) == -1)
+                kit_die("kill");         /* a stopped child cannot go away by itself */
+            return true;
+        }
+        if (state == '?' || state == 'Z' || state == 'X')
+            return false;                /* it was ending: it ended */
+    }
+    if (kill(child, SIGKILL) == -1 && errno != ESRCH)   /* stuck in D for 0.5 s: kill anyway */
+        kit_die("kill");
+    return true;
 }
 
 /* The first running child /proc lists for the lesson's main thread, or 0. */
@@ -278,12 +310,18 @@ struct lesson_run run_lesson_fault(const char *lesson, double limit, const struc
             if (f->target == RUN_TO_CHILD)
                 to = first_child(pid);
             if (to != 0) {               /* no child yet: try again next round */
-                if (kill(to, sig) == 0) {
+                bool sent;
+                if (f->target == RUN_TO_CHILD && sig == SIGKILL) {
+                    sent = kill_live_child(to);   /* false: it was ending; try another */
+                } else {
+                    sent = kill(to, sig) == 0;
+                    if (!sent && errno != ESRCH)
+                        kit_die("kill");
+                }
+                if (sent) {
                     r.sent = true;
                     r.sent_at = kit_now() - start;
                     r.victim = f->target == RUN_TO_CHILD ? to : 0;
-                } else if (errno != ESRCH) {
-                    kit_die("kill");
                 }
                 sig = r.sent || f->target != RUN_TO_CHILD ? 0 : sig;   /* once */
             }
