@@ -205,6 +205,10 @@ Test(bench, notes_writes_well_formed_data_with_and_without_python)
         assert_run(r, 0);
         cr_assert(strstr(r.out, "Python, job twice: sequential"), "%s\n%s", r.out, r.err);
         cr_assert_eq(check_tsv("notes.tsv", 9, true), 3);
+        /* the GIL's bound comes from C threads taking turns, measured in the run */
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "grep -Eq '^# turns gain: [0-9]+[.][0-9]{3}$' %s/notes.tsv", tmpdir);
+        cr_assert_eq(system(cmd), 0, "notes.tsv has no turns-gain line");
         run_free(&r);
     }
     remove_tmpdir();

@@ -8,7 +8,9 @@ n = header(f, 'n')
 notes_ok = (n eq '10000000')     # the notes' figures are for n = 10^7 only
 
 py = header(f, 'python')
-py_note = py[1:7] eq 'skipped' ? 'Python skipped: no python3' : 'C and Python measured in the same run'
+py_note = py[1:7] eq 'skipped' ? 'Python skipped: no python3' : \
+          sprintf('C and Python measured in the same run; C threads taking turns like the GIL: x%s', \
+                  header(f, 'turns gain'))
 set title sprintf("Note 001's job twice (n = %s): in sequence, in 2 processes, in 2 threads\n{/*0.8 %s}\n{/*0.8 %s; median of %s runs, bars min..max}", \
                   n, machine(f), py_note, header(f, 'repeats'))
 set ylabel 'seconds (log scale)'
