@@ -10,7 +10,8 @@
  *   futex         syscall(FUTEX_WAIT / FUTEX_WAKE) on a shared int: the
  *                 kernel call that sem_t, mutexes and condvars sleep in
  *   sem_t         two sem_init(pshared = 1) semaphores: sem_post, sem_wait
- *   condvar       a PTHREAD_PROCESS_SHARED mutex + condition variable and a flag
+ *   condvar       lesson 09's Event: a PTHREAD_PROCESS_SHARED mutex + condition
+ *                 variable and a flag
  *   pipe          two pipes, one byte each way
  *   py_semaphore  Python's multiprocessing Semaphore ping-pong (wakeup.py)
  *   py_event      Python's multiprocessing Event ping-pong (wakeup.py)
@@ -47,7 +48,7 @@ enum { SPIN, FUTEX, SEM, CONDVAR, PIPE, PY_SEM, PY_EVENT, KINDS };
 static const char *const kind_name[KINDS] = {"spin", "futex", "sem_t", "condvar", "pipe",
                                              "py_semaphore", "py_event"};
 static const char *const kind_label[KINDS] = {
-    "C11 atomic spin", "raw futex", "sem_t", "mutex + condvar", "pipe pair",
+    "C11 atomic spin", "raw futex", "sem_t", "Event (09): condvar", "pipe pair",
     "Python Semaphore", "Python Event"};
 enum { APART, SAME, PLACEMENTS };
 enum { READ_END, WRITE_END };
