@@ -30,16 +30,23 @@ enum { MAX_BURST = 64 };
 /* What the SIGCHLD handlers did: they run in the middle of main, so they
  * touch only volatile sig_atomic_t counters and async-signal-safe calls
  * (waitpid is one). errno is saved: main may be about to read its own. */
-static volatile sig_atomic_t runs, reaped, alarms;
+static volatile sig_atomic_t runs, reaped, abnormal, alarms;
+
+static void count(int status)   /* abnormal: not ended by exit(0), killed from outside */
+{
+    reaped++;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        abnormal++;
+}
 
 /* Broken on purpose: one signal, one child. */
 static void reap_one(int sig)
 {
     (void)sig;
-    int saved = errno;
+    int saved = errno, status;
     runs++;
-    if (waitpid(-1, NULL, WNOHANG) > 0)
-        reaped++;
+    if (waitpid(-1, &status, WNOHANG) > 0)
+        count(status);
     errno = saved;
 }
 
@@ -48,10 +55,10 @@ static void reap_one(int sig)
 static void reap_all(int sig)
 {
     (void)sig;
-    int saved = errno;
+    int saved = errno, status;
     runs++;
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        reaped++;
+    while (waitpid(-1, &status, WNOHANG) > 0)
+        count(status);
     errno = saved;
 }
 
@@ -93,15 +100,16 @@ static void burst(pid_t *pid, int n, struct kit_gate *gate)
 /* Main's own loop after the handler: what it leaves are zombies. */
 static int reap_leftovers(void)
 {
-    int left = 0;
-    while (waitpid(-1, NULL, WNOHANG) > 0)
+    int left = 0, status;
+    while (waitpid(-1, &status, WNOHANG) > 0) {
         left++;
+        abnormal += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
     return left;
 }
 
 /* ---- 1 and 2. every child exits while SIGCHLD is blocked ---------------- */
-/* Returns the zombies the handler left. */
-static int blocked_burst(int n, void (*handler)(int))
+static int blocked_burst(int n, void (*handler)(int))  /* returns the zombies left */
 {
     set_action(SIGCHLD, handler, SA_NOCLDSTOP);
     sigset_t chld;
@@ -109,7 +117,7 @@ static int blocked_burst(int n, void (*handler)(int))
     sigaddset(&chld, SIGCHLD);
     if (sigprocmask(SIG_BLOCK, &chld, NULL) == -1)      /* their SIGCHLDs wait, pending */
         kit_die("sigprocmask");
-    runs = reaped = 0;
+    runs = reaped = abnormal = 0;
     pid_t pid[MAX_BURST];
     burst(pid, n, NULL);
     /* WNOWAIT: wait until each has exited, and leave it to be reaped. */
@@ -122,6 +130,7 @@ static int blocked_burst(int n, void (*handler)(int))
         kit_die("sigprocmask");
     int left = reap_leftovers();
     set_action(SIGCHLD, SIG_DFL, 0);
+    kit_expect(abnormal == 0, "%d of the %d ended otherwise than by exit(0)", (int)abnormal, n);
     return left;
 }
 
@@ -151,7 +160,7 @@ static void live(const struct kit_args *args)
 {
     int n = (int)args->workers;
     set_action(SIGCHLD, reap_all, SA_NOCLDSTOP);
-    runs = reaped = 0;
+    runs = reaped = abnormal = 0;
     struct kit_gate gate;
     kit_gate_init(&gate);
     pid_t pid[MAX_BURST];
@@ -169,6 +178,7 @@ static void live(const struct kit_args *args)
     if (sigprocmask(SIG_SETMASK, &during, NULL) == -1)
         kit_die("sigprocmask");
     set_action(SIGCHLD, SIG_DFL, 0);
+    kit_expect(abnormal == 0, "%d of the %d ended otherwise than by exit(0)", (int)abnormal, n);
     kit_expect(reaped == n && runs >= 1 && runs <= n, "%d children exited, the handler ran %d "
                "time(s) and reaped all %d", n, (int)runs, (int)reaped);
     if (runs < n)
@@ -179,8 +189,7 @@ static void live(const struct kit_args *args)
 }
 
 /* ---- 4. EINTR, with and without SA_RESTART -------------------------------- */
-/* The one real-time timer of a process, in microseconds. */
-static void arm(double seconds)
+static void arm(double seconds)         /* the one real-time timer of a process */
 {
     long us = (long)(seconds * 1e6);
     struct itimerval t = {.it_value = {.tv_sec = us / 1000000, .tv_usec = us % 1000000}};
@@ -221,6 +230,9 @@ static int wait_through_alarm(bool restart)
         if (r == -1)
             kit_die("waitpid");
     }
+    char how[64];
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        kit_fail("the child did not exit 0: it %s", kit_status_str(status, how, sizeof how));
     /* Struck: the alarm came while waitpid() was blocked. Without SA_RESTART
      * that must end in EINTR; a miss is the signal landing just before. */
     bool struck = !early && alarms == 1 && (restart || eintr);
@@ -256,7 +268,7 @@ static void list_part(const struct kit_args *args)
     for (int sig = 1; sig <= 16; sig++) {
         int r = sig + 16 <= SIGSYS ? sig + 16 : SIGRTMIN;
         named += (sigabbrev_np(sig) != NULL) + (sigabbrev_np(r) != NULL);
-        kit_say("%2d SIG%-6s %-23s %2d SIG%-6s %s", sig, sigabbrev_np(sig), strsignal(sig), r,
+        kit_say("%2d SIG%-6s %-24s %2d SIG%-6s %s", sig, sigabbrev_np(sig), strsignal(sig), r,
                 r == SIGRTMIN ? "RTMIN" : sigabbrev_np(r), strsignal(r));
     }
     kit_expect(named == SIGSYS, "%d signals: number, name, text; real-time: %d..%d", named,
