@@ -104,7 +104,8 @@ void bench_data_close(FILE *f, const char *path);
  * the ranges the program sets in args), -r/--repeats R (1..repeats_max;
  * default 5, with --quick 3), -o/--out DIR, and --python FILE where python is set
  * (its default). Bad input: one line and the usage, exit 2. Also names the
- * program for bench_progress. */
+ * program for bench_progress, and sets the kit's stop policy (kit_stop_policy):
+ * SIGINT, SIGTERM or SIGHUP ends and reaps every child before the run dies. */
 struct bench_args {
     bool quick;
     long workers, workers_min, workers_max;  /* -w N; 0: not given */

@@ -139,7 +139,6 @@ int main(int argc, char *argv[])
                                     .count_max = 1},
                            .repeats_max = MAX_REPEATS, .python = "bench/bignum.py"};
     bench_parse(argc, argv, "bignum", usage, &o);
-    kit_stop_policy();
     int nx = o.args.quick ? 2 : MAX_X;
     const char *script = o.python;
     char why[128] = "";

@@ -495,6 +495,9 @@ void bench_parse(int argc, char *argv[], const char *name, const char *usage,
         kit_usage_error("unexpected argument '%s'", argv[optind]);
     if (o->repeats == 0)
         o->repeats = o->args.quick ? 3 : 5;   /* >= 5 for every real point; quick is a preview */
+    /* Ctrl-C or kill mid-run: every child (a runner, mpirun, python3) is
+     * ended and reaped, and mpirun's ranks with it, before we die. */
+    kit_stop_policy();
 }
 
 /* Busy and steal jiffies of all CPUs from /proc/stat's first line:

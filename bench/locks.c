@@ -123,7 +123,6 @@ int main(int argc, char *argv[])
                                     .count_max = 100000000},
                            .repeats = 5, .repeats_max = MAX_REPEATS};
     bench_parse(argc, argv, "locks", usage, &o);   /* -r overrides the 5 repeats */
-    kit_stop_policy();
     int cores = bench_cores();
     int maxp = o.args.workers ? (int)o.args.workers : cores > 2 ? cores : 2;
     maxp = maxp > MAX_P ? MAX_P : maxp;

@@ -3,9 +3,12 @@
  * lives in the benchmark output, not in the tests. */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -255,5 +258,54 @@ Test(bench, bad_input_is_a_usage_error)
         struct lesson_run r = RUN(prog(more[j][0]), 10, more[j][1], more[j][2]);
         assert_usage_error(r);
         run_free(&r);
+    }
+}
+
+/* ---- an interrupted benchmark leaves no data file ----------------------
+ * Ctrl-C (SIGINT to the group), kill (SIGTERM) or a closed terminal
+ * (SIGHUP) in the middle of a run: the run dies of that signal, leaves no
+ * process, and leaves nothing in its data directory, neither speedup.tsv
+ * (make would take a half file as fresh) nor a speedup.tsv.part. */
+static int files_in(const char *dir, char *names, size_t size)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "opendir %s", dir);
+    int n = 0;
+    names[0] = '\0';
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        n++;
+        size_t used = strlen(names);
+        snprintf(names + used, size - used, " %s", e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+Test(bench, an_interrupted_run_leaves_no_data_file)
+{
+    static const struct { int sig; enum run_target to; } faults[] = {
+        {SIGINT, RUN_TO_GROUP}, {SIGTERM, RUN_TO_MAIN}, {SIGHUP, RUN_TO_MAIN}};
+    /* about 6 s of work at P = 1 and 2; the signal comes after 0.3 s (the
+     * process or thread runner at P = 1) or 1.2 s (mpirun and its rank) */
+    for (size_t i = 0; i < 2 * sizeof faults / sizeof faults[0]; i++) {
+        make_tmpdir();
+        struct run_fault f = {.sig = faults[i / 2].sig, .target = faults[i / 2].to,
+                              .delay_ms = i % 2 ? 1200 : 300};
+        struct lesson_run r = RUN_FAULT(prog("speedup"), 30, &f, "-n", "200000000", "-w", "2",
+                                        "-r", "1", "-o", tmpdir);
+        cr_assert(r.sent && !r.timed_out, "%s: the signal was not sent, or the run hung",
+                  strsignal(faults[i / 2].sig));
+        cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == faults[i / 2].sig,
+                  "%s: the run did not die of it (status %#x)\n%s", strsignal(faults[i / 2].sig),
+                  r.status, r.err);
+        cr_assert_eq(r.leftovers, 0, "%s: %d process(es) left", strsignal(faults[i / 2].sig),
+                     r.leftovers);
+        char names[512];
+        cr_assert_eq(files_in(tmpdir, names, sizeof names), 0, "%s: left in the data directory:%s",
+                     strsignal(faults[i / 2].sig), names);
+        run_free(&r);
+        remove_tmpdir();
     }
 }

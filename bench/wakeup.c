@@ -329,7 +329,6 @@ int main(int argc, char *argv[])
                            .repeats = 5, .repeats_max = MAX_REPEATS,
                            .python = "bench/wakeup.py"};
     bench_parse(argc, argv, "wakeup", usage, &o);
-    kit_stop_policy();
     double seconds = o.args.quick ? 0.02 : 0.2;
     const char *script = o.python;
     char why[128] = "";
