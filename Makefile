@@ -417,7 +417,10 @@ soak: $(LESSON_BINS) $(BUILD)/soak
 # ---- end of soak -----------------------------------------------------------
 
 # Every generated file: objects and binaries of every BUILD (all live in
-# build/), the lesson binaries, the benchmarks' data and the quick charts
-# (plots/data/), and a benchmark's half-written NAME.part file.
+# build/), the lesson binaries, the data of benchmarks run by hand
+# (plots/data/), make plots' data and charts (plots/out/), and the SVGs of
+# make timelines TIMELINES=plots/timelines (its PNGs and traces are tracked).
+# tests/test_build.c checks that nothing git does not track is left.
 clean:
 	rm -rf build lesson[0-9][0-9] plots/data plots/out
+	rm -f plots/timelines/*.svg
