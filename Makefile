@@ -289,17 +289,17 @@ plots: need-gnuplot $(CHARTS)
 
 # The lead's step on an idle machine: `make plots && make reference-charts`.
 # It copies a full (not QUICK) run's charts to the tracked plots/NAME.png and
-# .svg the README shows, and their data to plots/reference/ (so captions can
-# be checked against it), and refuses when any data file has flagged points.
+# .svg the README shows (each names its machine, date and load in its
+# subtitle), and refuses when any data file has flagged points. The data
+# stays in plots/out/data/, untracked: it is one machine's run, not a
+# reference anyone else should match; check the captions against it there.
 reference-charts:
 	@test "$(QUICK)" != 1 || { echo "reference-charts: not from a QUICK run" >&2; exit 1; }
 	@for c in $(CHARTS); do test -f $$c || { echo "reference-charts: $$c missing: make plots first" >&2; exit 1; }; done
 	@if grep -l '^# flagged points: [1-9]' plots/out/data/*.tsv >&2; then \
 	  echo "reference-charts: the files above have flagged points: run make plots on an idle machine" >&2; exit 1; fi
-	@mkdir -p plots/reference
 	cp plots/out/*.png plots/out/*.svg plots/
-	cp plots/out/data/*.tsv plots/reference/
-	@echo "reference-charts: copied; check the README captions against plots/reference/*.tsv, then commit"
+	@echo "reference-charts: copied; check the README captions against plots/out/data/*.tsv, then commit"
 
 # ---- timelines: each lesson's run, a row per process, time across ---------
 # `make timelines` runs every lesson with --quick --trace (common/trace.c:
